@@ -1,0 +1,35 @@
+# Every target builds .venv on first use, so each works on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# CPU build of torch for machines without a GPU (an unpinned torch pulls GBs of CUDA).
+TORCH := torch==2.13.0
+
+.PHONY: demo test test-all lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(BIN)/activate
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/teachgym bench toy --teachers random alp-gmm covar-gmm riac --seeds 2 --episodes 20000 --jobs 2
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 2
+
+test-all: $(VENV)/.installed
+	$(BIN)/python -m pytest -n 2 -m ""
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy teachgym
+
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench_toy_paper.py
+	$(BIN)/python benchmarks/bench_teacher_speed.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,131 @@
+"""``check_teacher``: does a teacher keep the ``Teacher`` contract?
+
+It runs fresh copies of the teacher (same class, space and hyperparameters) on a synthetic
+score stream long enough to pass the paper's 250-episode bootstrap and a few model refits, and
+raises ``AssertionError`` naming the first broken promise:
+
+1. every sample is a finite vector inside the bounds;
+2. the same seed and the same scores give the same sample sequence;
+3. ``state_dict`` → a fresh teacher with another seed → ``load_state_dict`` continues the
+   identical sequence, also after a round trip through ``teachgym.state_io`` files;
+4. bad ``update`` input (NaN, inf, wrong length, out of range, non-finite score) raises
+   ``ValueError`` and leaves the state exactly as it was.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from teachgym import state_io
+from teachgym.teachers.base import Teacher
+
+
+def synthetic_score(unit_params: np.ndarray, episode: int) -> float:
+    """A deterministic, spatially varied score in [0, 1] that drifts with time."""
+    phase = 3.0 * float(np.sum(unit_params)) + 0.01 * episode
+    return 0.5 + 0.5 * float(np.sin(phase))
+
+
+def _fresh(teacher: Teacher, seed: int) -> Teacher:
+    return type(teacher)(teacher.param_space, seed=seed, **teacher.hyperparameters)
+
+
+def _run(teacher: Teacher, episodes: int, offset: int = 0) -> np.ndarray:
+    """Sample and update ``episodes`` times; scores as if the run started at ``offset``."""
+    samples = np.empty((episodes, teacher.param_space.dim))
+    for i in range(episodes):
+        params = teacher.sample()
+        samples[i] = params
+        score = synthetic_score(teacher.param_space.normalize(params), offset + i)
+        teacher.update(params, score)
+    return samples
+
+
+def _states_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a_arr, b_arr = np.asarray(a), np.asarray(b)
+        return a_arr.shape == b_arr.shape and np.array_equal(a_arr, b_arr, equal_nan=True)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_states_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_states_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
+        return True
+    return bool(a == b)
+
+
+def check_teacher(teacher: Teacher, episodes: int = 600, seed: int = 12345) -> None:
+    """Check that ``teacher``'s class keeps the ``Teacher`` contract.
+
+    ``teacher`` serves as a template (class, space, hyperparameters); it is not modified.
+
+    Args:
+        teacher: Any ``Teacher`` instance.
+        episodes: Length of each simulated run; the default passes the GMM teachers' bootstrap
+            (250 episodes) and two refits.
+        seed: Seed of the copies that are compared.
+
+    Raises:
+        AssertionError: naming the broken promise.
+    """
+    space = teacher.param_space
+    assert isinstance(teacher, Teacher), f"{teacher!r} is not a teachgym Teacher"
+
+    # 1 + 2: bounds and same-seed determinism.
+    first = _run(_fresh(teacher, seed), episodes)
+    assert np.all(np.isfinite(first)), "a sample was not finite"
+    assert np.all((first >= space.low) & (first <= space.high)), "a sample left the bounds"
+    second = _run(_fresh(teacher, seed), episodes)
+    assert np.array_equal(first, second), "the same seed and scores gave different samples"
+
+    # 3: state round trip, in memory and through a file, continues the same sequence.
+    half = episodes // 2
+    original = _fresh(teacher, seed)
+    _run(original, half)
+    state = original.state_dict()
+    restored = _fresh(teacher, seed + 1)
+    restored.load_state_dict(state)
+    with tempfile.TemporaryDirectory() as folder:
+        path = state_io.save(state, Path(folder) / "teacher")
+        from_file = _fresh(teacher, seed + 2)
+        from_file.load_state_dict(state_io.load(path))
+    rest = episodes - half
+    expected = _run(original, rest, half)
+    assert np.array_equal(expected, _run(restored, rest, half)), (
+        "load_state_dict did not continue the saved teacher's sequence"
+    )
+    assert np.array_equal(expected, _run(from_file, rest, half)), (
+        "a state saved to and loaded from a file did not continue the same sequence"
+    )
+
+    # 4: bad input is rejected and changes nothing.
+    probe = _fresh(teacher, seed)
+    _run(probe, min(episodes, 300))
+    before = probe.state_dict()
+    good = space.sample(np.random.default_rng(0))
+    bad_calls: list[tuple[Any, Any]] = [
+        (np.full(space.dim, np.nan), 0.5),
+        (np.full(space.dim, np.inf), 0.5),
+        (np.append(good, good[0]), 0.5),
+        (good[:-1] if space.dim > 1 else [], 0.5),
+        (space.high + (space.high - space.low), 0.5),
+        (good, float("nan")),
+        (good, float("inf")),
+        (good, "high"),
+        ({"no_such_parameter": 1.0}, 0.5),
+    ]
+    for params, score in bad_calls:
+        try:
+            probe.update(params, score)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"update({params!r}, {score!r}) was accepted; expected ValueError")
+        assert _states_equal(before, probe.state_dict()), (
+            f"the rejected update({params!r}, {score!r}) changed the teacher's state"
+        )
+

@@ -1,0 +1,25 @@
+"""Random teacher: uniform sampling over the whole space (domain randomization).
+
+The baseline every curriculum is compared with (Portelas et al. 2019, §5).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.spaces import ParamSpace
+from teachgym.teachers.base import Teacher
+
+
+class RandomTeacher(Teacher):
+    """Samples each episode's parameters uniformly from the box and ignores the scores."""
+
+    def __init__(self, param_space: ParamSpace | spaces.Box, *, seed: int | None = None) -> None:
+        super().__init__(param_space, seed=seed)
+
+    def _sample(self) -> np.ndarray:
+        return self.param_space.sample(self.rng)
+
+    def _update(self, params: np.ndarray, score: float) -> None:
+        pass
