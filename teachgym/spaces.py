@@ -67,6 +67,20 @@ class ParamSpace:
             if array is not None:
                 array.flags.writeable = False
 
+    def _bound_vector(self, values: Sequence[float] | np.ndarray, what: str) -> np.ndarray:
+        try:
+            array = np.array(values, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what} must be {len(self._names)} numbers; got {values!r}") from None
+        if array.shape != (len(self._names),):
+            raise ValueError(
+                f"{what} must have one value per parameter ({len(self._names)}: "
+                f"{', '.join(self._names)}); got shape {array.shape}"
+            )
+        if what != "defaults" and not np.all(np.isfinite(array)):
+            raise ValueError(f"{what} bounds must be finite; got {array.tolist()}")
+        return array
+
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_bounds(
