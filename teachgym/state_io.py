@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -55,12 +56,15 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise FileNotFoundError(f"no state file at {path}")
     try:
         with np.load(path, allow_pickle=False) as archive:
-            if _TREE_KEY not in archive.files:
-                raise ValueError(f"{path} is not a teachgym state file (no {_TREE_KEY} entry)")
-            tree = json.loads(str(archive[_TREE_KEY]))
-            arrays = {key: archive[key] for key in archive.files if key != _TREE_KEY}
-    except (OSError, json.JSONDecodeError) as error:
+            files = set(archive.files)
+            tree_text = str(archive[_TREE_KEY]) if _TREE_KEY in files else None
+            arrays = {key: archive[key] for key in files if key != _TREE_KEY}
+        tree = None if tree_text is None else json.loads(tree_text)
+    except (OSError, ValueError, zipfile.BadZipFile, AttributeError) as error:
+        # np.load treats a non-archive as a pickle and refuses it with a ValueError.
         raise ValueError(f"{path} is not a readable teachgym state file: {error}") from error
+    if tree is None:
+        raise ValueError(f"{path} is not a teachgym state file (no {_TREE_KEY} entry)")
     return _join(tree, arrays)
 
 

@@ -12,12 +12,17 @@ three per-iteration hooks with the same formulas evaluated on all components at 
 from __future__ import annotations
 
 import warnings
+from abc import abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from gymnasium import spaces
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
-from threadpoolctl import threadpool_limits
+
+from teachgym.spaces import ParamSpace
+from teachgym.teachers.base import Teacher
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -64,3 +69,246 @@ class _BatchedGaussianMixture(GaussianMixture):
         with np.errstate(under="ignore"):
             log_norm = peak[:, 0] + np.log(np.exp(weighted - peak).sum(axis=1))
         return log_norm, weighted - log_norm[:, None]
+
+
+_CRITERIA = ("aic", "bic")
+_INITS = ("kmeans", "k-means++", "random", "random_from_data")
+
+
+@dataclass
+class MixtureFit:
+    """A fitted mixture as plain arrays (what the GMM teachers keep and save)."""
+
+    weights: np.ndarray  # (k,)
+    means: np.ndarray  # (k, n_columns)
+    covariances: np.ndarray  # (k, n_columns, n_columns)
+
+    def to_state(self) -> dict[str, np.ndarray]:
+        return {"weights": self.weights, "means": self.means, "covariances": self.covariances}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray], n_columns: int) -> MixtureFit:
+        fit = cls(
+            np.asarray(state["weights"], dtype=np.float64),
+            np.asarray(state["means"], dtype=np.float64),
+            np.asarray(state["covariances"], dtype=np.float64),
+        )
+        k = len(fit.weights)
+        if fit.means.shape != (k, n_columns) or fit.covariances.shape != (k, n_columns, n_columns):
+            raise ValueError(
+                f"saved mixture has means {fit.means.shape} and covariances "
+                f"{fit.covariances.shape}; expected ({k}, {n_columns}) and "
+                f"({k}, {n_columns}, {n_columns})"
+            )
+        return fit
+
+
+def validate_gmm_options(
+    fit_rate: int,
+    bootstrap_episodes: int | None,
+    random_ratio: float,
+    min_components: int,
+    max_components: int,
+    criterion: str,
+    gmm_init: str,
+) -> int:
+    """Check the hyperparameters the GMM teachers share; return the bootstrap length."""
+    if not (isinstance(fit_rate, int) and fit_rate >= 2):
+        raise ValueError(f"fit_rate must be an integer ≥ 2 (episodes per refit); got {fit_rate!r}")
+    if bootstrap_episodes is None:
+        bootstrap_episodes = fit_rate
+    if not (isinstance(bootstrap_episodes, int) and bootstrap_episodes >= 0):
+        raise ValueError(f"bootstrap_episodes must be an integer ≥ 0; got {bootstrap_episodes!r}")
+    if not 0.0 <= random_ratio <= 1.0:
+        raise ValueError(f"random_ratio must be in [0, 1]; got {random_ratio!r}")
+    if not (isinstance(min_components, int) and isinstance(max_components, int)):
+        raise ValueError("min_components and max_components must be integers")
+    if not 1 <= min_components <= max_components <= fit_rate:
+        raise ValueError(
+            "need 1 ≤ min_components ≤ max_components ≤ fit_rate; got "
+            f"{min_components}, {max_components}, {fit_rate}"
+        )
+    if criterion not in _CRITERIA:
+        raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}")
+    if gmm_init not in _INITS:
+        raise ValueError(f"gmm_init must be one of {_INITS}; got {gmm_init!r}")
+    return bootstrap_episodes
+
+
+def fit_best_mixture(
+    rows: np.ndarray,
+    component_counts: range,
+    criterion: str,
+    init: str,
+    random_state: int,
+) -> MixtureFit | None:
+    """Fit one full-covariance mixture per component count; return the lowest-AIC/BIC one.
+
+    Candidates whose fit fails (degenerate covariance) are skipped; ``None`` if all fail.
+    BLAS is pinned to one thread: on 2 cores, multithreaded fits of these tiny matrices were
+    ~40× slower (DESIGN.md, "Teachers").
+    """
+    best: GaussianMixture | None = None
+    best_score = np.inf
+    with _single_thread(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for k in component_counts:
+            if k > len(rows):
+                break
+            mixture = _BatchedGaussianMixture(
+                n_components=k, covariance_type="full", init_params=init, random_state=random_state
+            )
+            try:
+                mixture.fit(rows)
+            except ValueError:
+                continue
+            score = mixture.aic(rows) if criterion == "aic" else mixture.bic(rows)
+            if score < best_score:
+                best, best_score = mixture, score
+    if best is None:
+        return None
+    return MixtureFit(best.weights_.copy(), best.means_.copy(), best.covariances_.copy())
+
+
+_controller: object | None = None
+
+
+def _single_thread():  # noqa: ANN202 - a threadpoolctl context manager
+    # Introspecting the loaded BLAS libraries costs milliseconds; do it once per process.
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1)  # type: ignore[attr-defined]
+
+
+class GMMTeacher(Teacher):
+    """The schedule ALP-GMM and Covar-GMM share (Portelas et al. 2019, §4).
+
+    ``bootstrap_episodes`` uniform episodes; then, every ``fit_rate`` updates, a mixture is
+    fitted on rows built by the subclass from the last ``fit_rate`` episodes, the first
+    ``param_space.dim`` columns being the parameters normalised to [0, 1]. Each sample is
+    uniform with probability ``random_ratio``; otherwise a component is chosen in proportion
+    to the subclass's per-component *interest* (uniformly if none is positive), a point is
+    drawn from its Gaussian, the extra columns are dropped, and the result is clipped.
+
+    Subclasses implement ``_record`` (store one episode), ``_fit_rows`` and ``_interest``.
+    """
+
+    def __init__(
+        self,
+        param_space: ParamSpace | spaces.Box,
+        *,
+        seed: int | None,
+        fit_rate: int,
+        bootstrap_episodes: int | None,
+        random_ratio: float,
+        min_components: int,
+        max_components: int,
+        criterion: str,
+        gmm_init: str,
+        **extra_hyperparameters: Any,
+    ) -> None:
+        self._bootstrap = validate_gmm_options(
+            fit_rate, bootstrap_episodes, random_ratio, min_components, max_components,
+            criterion, gmm_init,
+        )  # fmt: skip
+        super().__init__(
+            param_space,
+            seed=seed,
+            fit_rate=fit_rate,
+            bootstrap_episodes=bootstrap_episodes,
+            random_ratio=float(random_ratio),
+            min_components=min_components,
+            max_components=max_components,
+            criterion=criterion,
+            gmm_init=gmm_init,
+            **extra_hyperparameters,
+        )
+        self.fit_rate = fit_rate
+        self.random_ratio = float(random_ratio)
+        self._component_counts = range(min_components, max_components + 1)
+        self._criterion = criterion
+        self._gmm_init = gmm_init
+        self.mixture: MixtureFit | None = None
+        self.n_fits = 0
+        # Derived from ``mixture`` by _prepare_sampling (never saved).
+        self._interest_cdf = np.empty(0)
+        self._param_means = np.empty((0, self.param_space.dim))
+        self._param_cholesky = np.empty((0, self.param_space.dim, self.param_space.dim))
+
+    # ------------------------------------------------------------------ subclass hooks
+    @abstractmethod
+    def _record(self, unit_params: np.ndarray, score: float) -> None:
+        """Store one episode (params already normalised to [0, 1])."""
+
+    @abstractmethod
+    def _fit_rows(self) -> np.ndarray:
+        """Rows to fit: the last ``fit_rate`` episodes, parameter columns first."""
+
+    @abstractmethod
+    def _interest(self, mixture: MixtureFit) -> np.ndarray:
+        """Per-component sampling interest (learning progress); negatives count as 0."""
+
+    # ------------------------------------------------------------------ Teacher hooks
+    def _sample(self) -> np.ndarray:
+        if self.n_updates < self._bootstrap or self.mixture is None:
+            return self.param_space.sample(self.rng)
+        if self.rng.random() < self.random_ratio:
+            return self.param_space.sample(self.rng)
+        component = int(np.searchsorted(self._interest_cdf, self.rng.random(), side="right"))
+        component = min(component, len(self._interest_cdf) - 1)
+        noise = self.rng.standard_normal(self.param_space.dim)
+        unit = self._param_means[component] + self._param_cholesky[component] @ noise
+        return self.param_space.denormalize(unit)
+
+    def _update(self, params: np.ndarray, score: float) -> None:
+        self._record(self.param_space.normalize(params), score)
+        episodes = self.n_updates + 1  # the base class counts this update after we return
+        if episodes >= self._bootstrap and episodes % self.fit_rate == 0:
+            self._refit()
+
+    def _refit(self) -> None:
+        random_state = int(self.rng.integers(2**31 - 1))
+        mixture = fit_best_mixture(
+            self._fit_rows(), self._component_counts, self._criterion, self._gmm_init,
+            random_state,
+        )  # fmt: skip
+        if mixture is not None:
+            self.mixture = mixture
+            self._prepare_sampling()
+        self.n_fits += 1
+
+    def _prepare_sampling(self) -> None:
+        assert self.mixture is not None
+        dim = self.param_space.dim
+        interest = np.clip(np.nan_to_num(self._interest(self.mixture)), 0.0, None)
+        if interest.sum() <= 0:
+            interest = np.ones_like(interest)
+        self._interest_cdf = np.cumsum(interest) / interest.sum()
+        # Drawing the full Gaussian and dropping the extra columns equals drawing from the
+        # parameter marginal, whose Cholesky factor is computed once per fit.
+        self._param_means = self.mixture.means[:, :dim].copy()
+        marginal = self.mixture.covariances[:, :dim, :dim]
+        self._param_cholesky = np.linalg.cholesky(marginal)
+
+    # ------------------------------------------------------------------ state
+    def _gmm_state(self) -> dict[str, Any]:
+        return {
+            "n_fits": self.n_fits,
+            "mixture": None if self.mixture is None else self.mixture.to_state(),
+        }
+
+    def _load_gmm_state(self, state: dict[str, Any], n_columns: int) -> None:
+        mixture = state["mixture"]
+        self.mixture = None if mixture is None else MixtureFit.from_state(mixture, n_columns)
+        self.n_fits = int(state["n_fits"])
+        if self.mixture is not None:
+            self._prepare_sampling()
+
+    def _metrics(self) -> dict[str, float]:
+        return {
+            "n_components": float(0 if self.mixture is None else len(self.mixture.weights)),
+            "n_fits": float(self.n_fits),
+        }
