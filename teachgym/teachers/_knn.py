@@ -8,9 +8,9 @@ rebuilding one KD-tree per episode is worse. This index keeps the history in a f
 batch becomes a small tree, and equal-sized neighbours are merged), so an insertion costs
 O(log² n) amortised and a query O(log n) trees.
 
-Points arrive in batches (ALP-GMM only needs the ALP values when it refits, every 250 episodes,
+Points are queried and inserted in batches (ALP-GMM only needs the ALP values when it refits,
 so it computes them lazily). Within a batch, point j's neighbour is searched among all points
-before it: the trees plus the batch's points 0…j−1, found with one masked distance matrix.
+before it: the trees plus the batch's points 0…j−1, found with a masked distance matrix.
 
 With ``window`` set, only the most recent ``window`` points before each query are candidates
 (ALP-GMM's bounded-history option); whole levels that fall out of the window are dropped, so
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-# Queries are processed in chunks of this size: the in-chunk distance matrix stays small.
+# Batch queries are processed in blocks of this many rows, keeping distance matrices small.
 _CHUNK = 256
 
 
@@ -59,32 +59,26 @@ class NearestNeighbourHistory:
         self._size = first_index
 
     def __len__(self) -> int:
-        """Global index of the next point (points added so far, including dropped ones)."""
+        """Global index of the next point to insert (inserted so far, including dropped)."""
         return self._size
 
-    def add(self, points: np.ndarray, values: np.ndarray) -> np.ndarray:
-        """Add points in order and return, for each, the value of its nearest earlier point
-        (Euclidean; ``nan`` when it has no earlier point)."""
+    @property
+    def level_starts(self) -> list[int]:
+        """Global index of each level's first point, oldest level first (saved in states)."""
+        return [level.start for level in self._levels]
+
+    def query(self, points: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Neighbour values for a batch of points that would be inserted next, in order.
+
+        Point j of the batch (global index ``len(self) + j``) is matched against the inserted
+        points and the batch's points before it. Returns ``nan`` where there is no candidate.
+        Nothing is inserted.
+        """
         points = np.asarray(points, dtype=np.float64).reshape(-1, self.dim)
         values = np.asarray(values, dtype=np.float64).reshape(-1)
-        neighbour_values = np.empty(len(points))
-        for begin in range(0, len(points), _CHUNK):
-            chunk = slice(begin, begin + _CHUNK)
-            neighbour_values[chunk] = self._add_chunk(points[chunk], values[chunk])
-        return neighbour_values
-
-    def extend(self, points: np.ndarray, values: np.ndarray) -> None:
-        """Add points without querying (restoring a saved history)."""
-        points = np.asarray(points, dtype=np.float64).reshape(-1, self.dim)
-        values = np.asarray(values, dtype=np.float64).reshape(-1)
-        if len(points):
-            self._insert(points, values)
-
-    # ------------------------------------------------------------------ internals
-    def _add_chunk(self, points: np.ndarray, values: np.ndarray) -> np.ndarray:
         count = len(points)
         query_index = self._size + np.arange(count)
-        # Oldest index each query may use (window), or 0.
+        # Oldest global index each query may use.
         oldest = np.zeros(count, dtype=np.int64)
         if self.window is not None:
             oldest = np.maximum(query_index - self.window, 0)
@@ -93,27 +87,75 @@ class NearestNeighbourHistory:
         best_value = np.full(count, np.nan)
         for level in self._levels:
             distance, position = level.tree.query(points, k=1)
-            stale = level.start + position < oldest
-            if np.any(stale):
+            if np.any(level.start + position < oldest):
                 distance, position = self._requery_in_window(level, points, oldest, distance, position)
             better = distance < best_distance
             best_distance[better] = distance[better]
             best_value[better] = level.values[position[better]]
 
-        # Earlier points of the same chunk: a strictly lower-triangular distance matrix.
-        if count > 1:
-            squared = ((points[:, None, :] - points[None, :, :]) ** 2).sum(axis=2)
-            earlier = np.tril(np.ones((count, count), dtype=bool), k=-1)
-            earlier &= query_index[None, :] >= oldest[:, None]
-            squared[~earlier] = np.inf
+        # Earlier points of the same batch, a block at a time: a masked distance matrix.
+        for begin in range(1, count, _CHUNK):
+            rows = slice(begin, min(begin + _CHUNK, count))
+            block = points[rows]
+            squared = ((block[:, None, :] - points[None, : rows.stop, :]) ** 2).sum(axis=2)
+            candidate = np.arange(rows.stop)[None, :]
+            allowed = (candidate < query_index[rows, None] - self._size) & (
+                candidate + self._size >= oldest[rows, None]
+            )
+            squared[~allowed] = np.inf
             position = squared.argmin(axis=1)
-            distance = np.sqrt(squared[np.arange(count), position])
-            better = distance < best_distance
-            best_distance[better] = distance[better]
-            best_value[better] = values[position[better]]
-
-        self._insert(points, values)
+            distance = np.sqrt(squared[np.arange(len(block)), position])
+            block_distance, block_value = best_distance[rows], best_value[rows]  # views
+            better = distance < block_distance
+            block_distance[better] = distance[better]
+            block_value[better] = values[position[better]]
         return best_value
+
+    def insert(self, points: np.ndarray, values: np.ndarray) -> None:
+        """Insert a batch as a new level, merging levels so their sizes grow geometrically.
+
+        Each level is a static KD-tree, so a point is rebuilt O(log n) times over its life and
+        a query visits O(log n) trees. The layout depends only on the batch sizes, which makes
+        tie-breaking between equidistant points reproducible.
+        """
+        points = np.asarray(points, dtype=np.float64).reshape(-1, self.dim)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        if not len(points):
+            return
+        start = self._size
+        self._size += len(points)
+        self._levels.append(_Level(cKDTree(points), values.copy(), start))
+        while len(self._levels) > 1 and self._should_merge(*self._levels[-2:]):
+            newer = self._levels.pop()
+            older = self._levels.pop()
+            merged_points = np.concatenate([older.tree.data, newer.tree.data])
+            merged_values = np.concatenate([older.values, newer.values])
+            self._levels.append(_Level(cKDTree(merged_points), merged_values, older.start))
+        if self.window is not None:
+            horizon = self._size - self.window
+            self._levels = [level for level in self._levels if level.end > horizon]
+
+    def _should_merge(self, older: _Level, newer: _Level) -> bool:
+        if len(older.values) > 2 * len(newer.values):
+            return False
+        # With a window, levels stay no larger than it, so whole levels age out of it and
+        # memory stays within about twice the window.
+        return self.window is None or len(older.values) + len(newer.values) <= self.window
+
+    def restore(self, points: np.ndarray, values: np.ndarray, level_starts: list[int]) -> None:
+        """Rebuild saved levels. ``points`` run from ``level_starts[0]`` to the saved size."""
+        points = np.asarray(points, dtype=np.float64).reshape(-1, self.dim)
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        if not level_starts:
+            return
+        first = level_starts[0]
+        bounds = [*level_starts, first + len(points)]
+        if first != self._size or any(b >= e for b, e in zip(bounds, bounds[1:])):
+            raise ValueError(f"level starts {level_starts} do not fit {len(points)} points from {self._size}")
+        for begin, end in zip(bounds, bounds[1:]):
+            part = slice(begin - first, end - first)
+            self._levels.append(_Level(cKDTree(points[part]), values[part].copy(), begin))
+        self._size = bounds[-1]
 
     def _requery_in_window(
         self,
@@ -136,22 +178,3 @@ class NearestNeighbourHistory:
             nearest = int(squared.argmin())
             distance[q], position[q] = np.sqrt(squared[nearest]), first + nearest
         return distance, position
-
-    def _insert(self, points: np.ndarray, values: np.ndarray) -> None:
-        start = self._size
-        self._size += len(points)
-        self._levels.append(_Level(cKDTree(points), values.copy(), start))
-        # Merge while the previous level is not more than twice as large: level sizes then
-        # grow geometrically, so there are O(log n) levels and each point is rebuilt O(log n)
-        # times over its life.
-        while len(self._levels) > 1 and len(self._levels[-2].values) <= 2 * len(
-            self._levels[-1].values
-        ):
-            newer = self._levels.pop()
-            older = self._levels.pop()
-            merged_points = np.concatenate([older.tree.data, newer.tree.data])
-            merged_values = np.concatenate([older.values, newer.values])
-            self._levels.append(_Level(cKDTree(merged_points), merged_values, older.start))
-        if self.window is not None:
-            horizon = self._size - self.window
-            self._levels = [level for level in self._levels if level.end > horizon]

@@ -20,6 +20,10 @@ from teachgym.teachers._gmm import GMMTeacher, MixtureFit
 from teachgym.teachers._history import GrowableArray
 from teachgym.teachers._knn import NearestNeighbourHistory
 
+# Episodes enter the KD-tree index in batches of this size (a fixed size keeps the index
+# layout a function of the episode count alone).
+_INDEX_BATCH = 256
+
 
 class ALPGMM(GMMTeacher):
     """Absolute-learning-progress Gaussian mixture teacher.
@@ -83,7 +87,8 @@ class ALPGMM(GMMTeacher):
         # are trimmed when history_size is set.
         self._history = GrowableArray(dim + 2)
         self._first_episode = 0  # global index of the history's first row
-        self._n_alp = 0  # rows [0, _n_alp) of all episodes have their ALP computed
+        self._n_alp = 0  # episodes [0, _n_alp) have their ALP computed
+        self._n_indexed = 0  # episodes [0, _n_indexed) are in the neighbour index
         self._neighbours = NearestNeighbourHistory(dim, window=history_size)
 
     # ------------------------------------------------------------------ public views
@@ -98,11 +103,10 @@ class ALPGMM(GMMTeacher):
         row = np.empty(self.param_space.dim + 2)
         row[:-2], row[-2], row[-1] = unit_params, score, np.nan
         self._history.append(row)
+        if self._episodes() - self._n_indexed >= _INDEX_BATCH:
+            self._index_batch()
         if self.history_size is not None and len(self._history) > 2 * self._kept_rows():
-            self._compute_pending_alps()
-            dropped = len(self._history) - self._kept_rows()
-            self._history.keep_last(self._kept_rows())
-            self._first_episode += dropped
+            self._trim_history()
 
     def _fit_rows(self) -> np.ndarray:
         self._compute_pending_alps()
@@ -113,27 +117,49 @@ class ALPGMM(GMMTeacher):
         return mixture.means[:, -1]  # the ALP coordinate of each component's mean
 
     # ------------------------------------------------------------------ ALP
+    def _episodes(self) -> int:
+        return self._first_episode + len(self._history)
+
+    def _rows_from(self, episode: int) -> np.ndarray:
+        return self._history.view()[episode - self._first_episode :]
+
+    def _compute_pending_alps(self) -> None:
+        """Compute the ALP of every episode that has none yet, in one batched query.
+
+        ALP values are only read at fit time, so batching them changes nothing but the cost.
+        Episodes enter the KD-tree index in fixed batches of ``_INDEX_BATCH`` (see
+        ``_record``), so the index layout, and with it the choice between exactly equidistant
+        neighbours, never depends on when ALPs happen to be read.
+        """
+        total = self._episodes()
+        if self._n_alp == total:
+            return
+        unindexed = self._rows_from(self._n_indexed)
+        neighbour_scores = self._neighbours.query(unindexed[:, :-2], unindexed[:, -2])
+        new = slice(self._n_alp - self._n_indexed, None)
+        alp = np.abs(unindexed[new, -2] - neighbour_scores[new])
+        alp[(np.arange(self._n_alp, total) < self.alp_min_history) | np.isnan(alp)] = 0.0
+        unindexed[new, -1] = alp
+        self._n_alp = total
+
+    def _index_batch(self) -> None:
+        self._compute_pending_alps()
+        batch = self._rows_from(self._n_indexed)[:_INDEX_BATCH]
+        self._neighbours.insert(batch[:, :-2], batch[:, -2])
+        self._n_indexed += len(batch)
+
     def _kept_rows(self) -> int:
         assert self.history_size is not None
         return max(self.history_size, self.fit_rate)
 
-    def _compute_pending_alps(self) -> None:
-        """Compute the ALP of every episode recorded since the last call, in one batch.
-
-        ALP values are only read at fit time, so batching them changes nothing but the cost:
-        one KD-tree query per level for the whole batch instead of one per episode.
-        """
-        total = self._first_episode + len(self._history)
-        if self._n_alp == total:
-            return
-        rows = self._history.view()[self._n_alp - self._first_episode :]
-        scores = rows[:, -2]
-        neighbour_scores = self._neighbours.add(rows[:, :-2], scores)
-        alp = np.abs(scores - neighbour_scores)
-        earlier_episodes = np.arange(self._n_alp, total)
-        alp[(earlier_episodes < self.alp_min_history) | np.isnan(alp)] = 0.0
-        rows[:, -1] = alp
-        self._n_alp = total
+    def _trim_history(self) -> None:
+        # Keep the rows the index's live levels were built from, so a saved state can
+        # rebuild exactly the same levels.
+        starts = self._neighbours.level_starts
+        keep_from = min(self._episodes() - self._kept_rows(), self._n_indexed, *starts)
+        if keep_from > self._first_episode:
+            self._history.keep_last(self._episodes() - keep_from)
+            self._first_episode = keep_from
 
     # ------------------------------------------------------------------ state
     def _state_dict(self) -> dict[str, Any]:
@@ -142,6 +168,8 @@ class ALPGMM(GMMTeacher):
         dim = self.param_space.dim
         return {
             "first_episode": self._first_episode,
+            "n_indexed": self._n_indexed,
+            "index_level_starts": self._neighbours.level_starts,
             "unit_params": history[:, :dim].copy(),
             "scores": history[:, dim].copy(),
             "alps": history[:, dim + 1].copy(),
@@ -158,17 +186,20 @@ class ALPGMM(GMMTeacher):
                 f"ALP-GMM state has {len(unit_params)} params, {len(scores)} scores and "
                 f"{len(alps)} ALP values; they must match"
             )
-        first_episode = int(state["first_episode"])
+        first_episode, n_indexed = int(state["first_episode"]), int(state["n_indexed"])
+        starts = [int(start) for start in state["index_level_starts"]]
+        # The KD-tree levels are derived data: rebuild the saved layout from the history.
+        neighbours = NearestNeighbourHistory(
+            dim, window=self.history_size, first_index=starts[0] if starts else n_indexed
+        )
+        indexed = slice((starts[0] if starts else n_indexed) - first_episode, n_indexed - first_episode)
+        neighbours.restore(unit_params[indexed], scores[indexed], starts)
         self._load_gmm_state(state, dim + 1)
         self._history = GrowableArray.from_rows(np.column_stack([unit_params, scores, alps]))
         self._first_episode = first_episode
+        self._n_indexed = n_indexed
         self._n_alp = first_episode + len(scores)
-        # The KD-tree levels are derived data: rebuild them from the saved history.
-        window_start = 0 if self.history_size is None else max(0, len(scores) - self.history_size)
-        self._neighbours = NearestNeighbourHistory(
-            dim, window=self.history_size, first_index=first_episode + window_start
-        )
-        self._neighbours.extend(unit_params[window_start:], scores[window_start:])
+        self._neighbours = neighbours
 
     def _metrics(self) -> dict[str, float]:
         metrics = super()._metrics()
