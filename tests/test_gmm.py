@@ -27,6 +27,8 @@ def test_batched_mixture_matches_sklearn(init, k):
     np.testing.assert_allclose(ours.means_, stock.means_, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(ours.covariances_, stock.covariances_, rtol=1e-7, atol=1e-10)
     np.testing.assert_allclose(ours.aic(rows), stock.aic(rows), rtol=1e-9)
+    np.testing.assert_allclose(ours.information_criterion(rows, "aic"), stock.aic(rows), rtol=1e-9)
+    np.testing.assert_allclose(ours.information_criterion(rows, "bic"), stock.bic(rows), rtol=1e-9)
     np.testing.assert_allclose(ours.predict_proba(rows), stock.predict_proba(rows), atol=1e-8)
 
 

@@ -70,14 +70,14 @@ class Teacher(ABC):
     def sample(self) -> np.ndarray:
         """The next episode's parameters: a float64 vector inside the space's bounds."""
         params = np.asarray(self._sample(), dtype=np.float64)
-        if params.shape != (self.param_space.dim,) or not np.all(np.isfinite(params)):
+        if params.shape != (self.param_space.dim,) or not np.isfinite(params).all():
             raise RuntimeError(
                 f"{type(self).__name__}._sample() returned {params!r}; expected "
                 f"{self.param_space.dim} finite values"
             )
         self.n_samples += 1
         # Gaussian draws land outside the box; clipping here keeps every teacher in bounds.
-        return self.param_space.clip(params)
+        return np.minimum(np.maximum(params, self.param_space.low), self.param_space.high)
 
     def sample_dict(self) -> dict[str, float]:
         """``sample()`` as a ``{name: value}`` dict."""
