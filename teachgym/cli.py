@@ -1,0 +1,323 @@
+"""The ``teachgym`` command line.
+
+::
+
+    teachgym list                                  registered teachers and envs
+    teachgym bench toy [--teachers NAME ...] ...   the toy testbed (Portelas et al. 2019, §4)
+
+Each command is a sub-parser with a ``handler``; later commands (train, eval, play, render)
+add an ``_add_<command>_parser`` function and one line in ``build_parser``. Bad input is
+reported as ``teachgym ...: error: ...`` on stderr with exit code 2 (argparse's convention),
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from teachgym import __version__
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class UsageError(Exception):
+    """Bad command-line input, reported as ``<prog>: error: <message>`` with exit code 2."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``teachgym`` command line.
+
+    Args:
+        argv: Arguments without the program name; ``None`` reads ``sys.argv[1:]``.
+
+    Returns:
+        The exit code: 0 on success, 2 on bad input.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse's own errors (already printed) and --help
+        return exit_.code if isinstance(exit_.code, int) else 2
+    try:
+        return int(args.handler(args))
+    except UsageError as error:
+        print(f"{args.prog}: error: {error}", file=sys.stderr)
+        return 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``teachgym`` argument parser with all its sub-commands."""
+    parser = argparse.ArgumentParser(
+        prog="teachgym",
+        description="Curriculum RL: parameterized envs, ALP-GMM and peer teachers, students.",
+    )
+    parser.add_argument("--version", action="version", version=f"teachgym {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_list_parser(commands)
+    _add_bench_parser(commands)
+    return parser
+
+
+# ---------------------------------------------------------------------------------- list
+def _add_list_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "list",
+        help="list registered teachers and envs",
+        description="List registered teachers (teachgym.teachers.make) and envs (gymnasium.make).",
+    )
+    parser.set_defaults(handler=_run_list, prog=parser.prog)
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    import gymnasium
+
+    import teachgym.envs  # noqa: F401  (registers the teachgym/ env ids)
+    from teachgym import teachers
+
+    names = teachers.available()
+    width = max(len(name) for name in names)
+    print("Teachers (teachgym.teachers.make):")
+    for name in names:
+        cls = teachers.get_class(name)
+        summary = inspect.cleandoc(cls.__doc__ or "").splitlines()  # own docstring only
+        line = f"  {name:<{width}}  {cls.__name__}"
+        print(f"{line} — {summary[0]}" if summary else line)
+    print()
+    print("Envs (gymnasium.make):")
+    env_ids = sorted(env_id for env_id in gymnasium.registry if env_id.startswith("teachgym/"))
+    for env_id in env_ids:
+        print(f"  {env_id}")
+    if not env_ids:
+        print("  (none registered yet)")
+    return 0
+
+
+# ---------------------------------------------------------------------------------- bench
+def _add_bench_parser(commands: Any) -> None:
+    from teachgym.bench.toy import DEFAULT_TEACHERS
+
+    bench = commands.add_parser(
+        "bench", help="run a benchmark", description="Benchmarks that compare teachers."
+    )
+    benchmarks = bench.add_subparsers(dest="benchmark", metavar="BENCHMARK", required=True)
+    toy = benchmarks.add_parser(
+        "toy",
+        help="the toy grid student of Portelas et al. 2019 (§4)",
+        description=(
+            "Compare teachers on the simulated toy student: % of grid cells mastered over "
+            "episodes, mean ± std over seeds, and each teacher's CPU time."
+        ),
+    )
+    toy.add_argument(
+        "--teachers",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help=f"teachers to compare (default: {' '.join(DEFAULT_TEACHERS)})",
+    )
+    toy.add_argument(
+        "--seeds", type=_positive_int, default=5, help="seeds per teacher (default: 5)"
+    )
+    toy.add_argument(
+        "--episodes", type=_positive_int, default=20000, help="episodes per run (default: 20000)"
+    )
+    toy.add_argument(
+        "--dims", type=_positive_int, default=2, help="relevant dimensions (default: 2)"
+    )
+    toy.add_argument(
+        "--cells", type=_positive_int, default=10, help="cells per dimension (default: 10)"
+    )
+    toy.add_argument(
+        "--useless-dims",
+        type=_non_negative_int,
+        default=0,
+        help="extra dimensions the student ignores (default: 0)",
+    )
+    toy.add_argument(
+        "--checkpoint-every",
+        type=_positive_int,
+        default=1000,
+        metavar="EPISODES",
+        help="episodes between two mastery measurements (default: 1000)",
+    )
+    toy.add_argument("--jobs", type=_positive_int, default=1, help="worker processes (default: 1)")
+    toy.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
+    toy.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        type=_teacher_setting,
+        default=[],
+        metavar="TEACHER.KEY=VALUE",
+        help="a teacher hyperparameter, VALUE parsed as JSON when it can be "
+        "(e.g. alp-gmm.fit_rate=100); repeatable",
+    )
+    toy.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    toy.set_defaults(handler=_run_bench_toy, prog=toy.prog)
+
+
+def _run_bench_toy(args: argparse.Namespace) -> int:
+    from teachgym.bench.toy import DEFAULT_TEACHERS, ToyBenchConfig, bench_toy
+
+    teacher_kwargs: dict[str, dict[str, Any]] = {}
+    for teacher, key, value in args.settings:
+        teacher_kwargs.setdefault(teacher, {})[key] = value
+    try:
+        config = ToyBenchConfig(
+            teachers=list(args.teachers or DEFAULT_TEACHERS),
+            seeds=args.seeds,
+            episodes=args.episodes,
+            nb_dims=args.dims,
+            cells=args.cells,
+            useless_dims=args.useless_dims,
+            checkpoint_every=args.checkpoint_every,
+            jobs=args.jobs,
+            teacher_kwargs=teacher_kwargs,
+        )
+        config.check()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    if args.json is not None:
+        _check_output_path(args.json)
+
+    results = bench_toy(config, progress=not args.no_progress)
+
+    if args.json is not None:
+        _write_json_atomically(args.json, results)
+    _print_toy_table(results)
+    if args.json is not None:
+        print(f"Results written to {args.json}")
+    return 0
+
+
+def _print_toy_table(results: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    config = results["config"]
+    names = list(results["results"])
+    checkpoints = results["results"][names[0]]["checkpoints"]
+    grid = f"{config['nb_dims']}-D × {config['cells']} cells" + (
+        f" + {config['useless_dims']} useless dims" if config["useless_dims"] else ""
+    )
+    seeds = config["seeds"]
+    heading = f"Toy student ({grid}): % cells mastered, mean ± std over {seeds} seed(s)"
+    table = Table()
+    table.add_column("episodes", justify="right")
+    for name in names:
+        table.add_column(name, justify="right")
+    for row in _table_rows(len(checkpoints)):
+        cells = [f"{checkpoints[row]:,}"]
+        for name in names:
+            values = [per_seed[row] for per_seed in results["results"][name]["mastered"]]
+            mean, std = _mean_std(values)
+            cells.append(f"{mean:.1f} ± {std:.1f}")
+        table.add_row(*cells)
+    table.add_section()
+    table.add_row(
+        "CPU s / 1k ep.",
+        *(f"{results['results'][name]['teacher_cpu_s_per_1k']:.3f}" for name in names),
+    )
+    console = Console(file=sys.stdout)
+    console.print(heading, soft_wrap=True)
+    console.print(table)
+
+
+def _table_rows(n_checkpoints: int, max_rows: int = 11) -> list[int]:
+    """Every k-th checkpoint index (k chosen so at most ``max_rows`` rows) plus the last."""
+    stride = max(1, math.ceil((n_checkpoints - 1) / (max_rows - 1)))
+    rows = list(range(0, n_checkpoints, stride))
+    if rows[-1] != n_checkpoints - 1:
+        rows.append(n_checkpoints - 1)
+    return rows
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single seed)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, 0.0
+    variance = sum((value - mean) ** 2 for value in values) / (len(values) - 1)
+    return mean, math.sqrt(variance)
+
+
+# ---------------------------------------------------------------------------------- helpers
+def _positive_int(text: str) -> int:
+    return _int_at_least(text, 1, "a positive integer")
+
+
+def _non_negative_int(text: str) -> int:
+    return _int_at_least(text, 0, "a non-negative integer")
+
+
+def _int_at_least(text: str, minimum: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}; got {text!r}") from None
+    if value < minimum:
+        raise argparse.ArgumentTypeError(f"expected {what}; got {value}")
+    return value
+
+
+def _teacher_setting(text: str) -> tuple[str, str, Any]:
+    """Parse ``TEACHER.KEY=VALUE``; VALUE is JSON when it parses (numbers, lists, true/null)."""
+    target, equals, raw_value = text.partition("=")
+    # Hyperparameter names are identifiers, so the last dot separates teacher and key.
+    teacher, dot, key = target.rpartition(".")
+    if not (equals and dot and teacher and key.isidentifier()):
+        raise argparse.ArgumentTypeError(
+            f"expected TEACHER.KEY=VALUE (e.g. alp-gmm.fit_rate=100); got {text!r}"
+        )
+    try:
+        value = json.loads(raw_value)
+    except json.JSONDecodeError:
+        value = raw_value
+    return teacher, key, value
+
+
+def _check_output_path(path: Path) -> None:
+    """Fail before a long benchmark, not after it, if the results cannot be written."""
+    if path.is_dir():
+        raise UsageError(f"--json {path} is a directory; give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--json {path}: cannot create {path.parent}: {error}") from None
+    if not os.access(path.parent, os.W_OK):
+        raise UsageError(f"--json {path}: directory {path.parent} is not writable")
+
+
+def _write_json_atomically(path: Path, data: Any) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file_descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        # mkstemp creates the file private (0600); give it the permissions open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        with os.fdopen(file_descriptor, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2)
+            stream.write("\n")
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
