@@ -72,16 +72,27 @@ def main() -> None:
             flush=True,
         )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"total episodes {episode:,}; peak RSS {peak_mb:.0f} MB; "
-          f"wall {time.perf_counter() - started:.0f} s")
+    print(
+        f"total episodes {episode:,}; peak RSS {peak_mb:.0f} MB; "
+        f"wall {time.perf_counter() - started:.0f} s"
+    )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({
-            "teacher": args.teacher, "window": args.window, "results": results,
-            "peak_rss_mb": peak_mb, "total_episodes": episode,
-            "machine": platform.platform(), "python": platform.python_version(),
-            "date": time.strftime("%Y-%m-%d"),
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "teacher": args.teacher,
+                    "window": args.window,
+                    "results": results,
+                    "peak_rss_mb": peak_mb,
+                    "total_episodes": episode,
+                    "machine": platform.platform(),
+                    "python": platform.python_version(),
+                    "date": time.strftime("%Y-%m-%d"),
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

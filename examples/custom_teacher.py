@@ -49,7 +49,9 @@ teachers.register("last-progress", LastProgressTeacher)
 if __name__ == "__main__":
     space = ParamSpace.unit(2)
     teachers.check_teacher(LastProgressTeacher(space, seed=0))  # the contract holds
-    config = ToyBenchConfig(teachers=["random", "last-progress", "alp-gmm"], seeds=3, episodes=10_000)
+    config = ToyBenchConfig(
+        teachers=["random", "last-progress", "alp-gmm"], seeds=3, episodes=10_000
+    )
     results = bench_toy(config)
     for name, result in results["results"].items():
         final = [run[-1] for run in result["mastered"]]

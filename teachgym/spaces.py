@@ -55,7 +55,7 @@ class ParamSpace:
         self._index = {name: i for i, name in enumerate(names)}
         self._low = self._bound_vector(low, "low")
         self._high = self._bound_vector(high, "high")
-        for name, lo, hi in zip(names, self._low, self._high):
+        for name, lo, hi in zip(names, self._low, self._high, strict=True):
             if not lo < hi:
                 raise ValueError(
                     f"parameter {name!r}: low ({lo}) must be strictly below high ({hi})"
@@ -192,7 +192,8 @@ class ParamSpace:
 
     def __repr__(self) -> str:
         ranges = ", ".join(
-            f"{name}=[{lo:g}, {hi:g}]" for name, lo, hi in zip(self._names, self._low, self._high)
+            f"{name}=[{lo:g}, {hi:g}]"
+            for name, lo, hi in zip(self._names, self._low, self._high, strict=True)
         )
         return f"ParamSpace({ranges})"
 
@@ -210,7 +211,7 @@ class ParamSpace:
     def to_dict(self, params: ParamsLike) -> dict[str, float]:
         """Validate ``params`` and return ``{name: value}`` with plain Python floats."""
         vector = self.to_vector(params)
-        return {name: float(value) for name, value in zip(self._names, vector)}
+        return {name: float(value) for name, value in zip(self._names, vector, strict=True)}
 
     def validate(self, vector: Sequence[float] | np.ndarray) -> np.ndarray:
         """Check a parameter vector and return it as a new float64 array.
@@ -232,7 +233,7 @@ class ParamSpace:
         # Fast path (teachers validate every update); NaN fails both comparisons.
         if (array >= self._low).all() and (array <= self._high).all():
             return array
-        for name, value, lo, hi in zip(self._names, array, self._low, self._high):
+        for name, value, lo, hi in zip(self._names, array, self._low, self._high, strict=True):
             if not math.isfinite(value):
                 raise ValueError(
                     f"parameter {name!r} is {value}; expected a finite value in [{lo:g}, {hi:g}]"
@@ -292,4 +293,3 @@ class ParamSpace:
     def clip(self, vectors: np.ndarray) -> np.ndarray:
         """Clip vectors into the bounds."""
         return np.clip(vectors, self._low, self._high)
-

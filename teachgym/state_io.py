@@ -34,7 +34,7 @@ def save(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)
+            np.savez(file, **arrays)  # type: ignore[arg-type]  # numpy stubs: allow_pickle
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)

@@ -87,7 +87,7 @@ def test_bounded_history_limits_memory_and_search():
     total = 6000
     params, scores = rng.random((total, 2)), rng.random(total)
     kept_sizes = []
-    for i, (p, s) in enumerate(zip(params, scores)):
+    for i, (p, s) in enumerate(zip(params, scores, strict=True)):
         teacher.update(p, s)
         if i % 500 == 499:
             kept_sizes.append(len(teacher.alps))

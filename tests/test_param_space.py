@@ -76,7 +76,11 @@ def test_box_conversion(stumps):
     back = ParamSpace.from_box(box, names=stumps.names)
     assert back.names == stumps.names
     np.testing.assert_array_equal(back.low, stumps.low)
-    assert ParamSpace.coerce(spaces.Box(0, 1, shape=(3,))).names == ("param_0", "param_1", "param_2")
+    assert ParamSpace.coerce(spaces.Box(0, 1, shape=(3,))).names == (
+        "param_0",
+        "param_1",
+        "param_2",
+    )
     with pytest.raises(ValueError, match="finite bounds"):
         ParamSpace.from_box(spaces.Box(-np.inf, 1, shape=(2,)))
     with pytest.raises(TypeError, match="expected a ParamSpace"):

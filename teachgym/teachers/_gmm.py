@@ -61,15 +61,15 @@ class _BatchedGaussianMixture(GaussianMixture):
             cached = self._outer_cache = (X, outer)
         return cached[1]
 
-    def _initialize(self, X, resp, xp=None):  # noqa: ANN001 - sklearn's signature
+    def _initialize(self, X, resp, xp=None):
         self._estimate_parameters(X, resp)
 
-    def _m_step(self, X, log_resp, xp=None):  # noqa: ANN001
+    def _m_step(self, X, log_resp, xp=None):
         self._estimate_parameters(X, np.exp(log_resp))
 
     # The hooks below work on (components, samples) arrays and hand sklearn transposed views:
     # reductions over the few components are then fast row-wise operations.
-    def _estimate_log_prob(self, X, xp=None):  # noqa: ANN001
+    def _estimate_log_prob(self, X, xp=None):
         prec_chol = self.precisions_cholesky_
         n_components, n_features, _ = prec_chol.shape
         log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
@@ -87,7 +87,7 @@ class _BatchedGaussianMixture(GaussianMixture):
         penalty = 2.0 if criterion == "aic" else float(np.log(X.shape[0]))
         return -2.0 * log_likelihood + penalty * self._n_parameters()
 
-    def _estimate_log_prob_resp(self, X, xp=None):  # noqa: ANN001
+    def _estimate_log_prob_resp(self, X, xp=None):
         weighted = self._estimate_log_prob(X).T + np.log(self.weights_)[:, None]
         peak = weighted.max(axis=0)
         with np.errstate(under="ignore"):
@@ -176,8 +176,10 @@ def fit_best_mixture(
     best_score = np.inf
     # The rows are built by the teacher (finite by construction), so sklearn's per-call
     # input and parameter validation is skipped: on 250-row fits it is a third of the cost.
-    with _single_thread(), warnings.catch_warnings(), config_context(
-        assume_finite=True, skip_parameter_validation=True
+    with (
+        _single_thread(),
+        warnings.catch_warnings(),
+        config_context(assume_finite=True, skip_parameter_validation=True),
     ):
         warnings.simplefilter("ignore", ConvergenceWarning)
         for k in component_counts:
@@ -201,7 +203,7 @@ def fit_best_mixture(
 _controller: object | None = None
 
 
-def _single_thread():  # noqa: ANN202 - a threadpoolctl context manager
+def _single_thread():
     # Introspecting the loaded BLAS libraries costs milliseconds; do it once per process.
     global _controller
     if _controller is None:

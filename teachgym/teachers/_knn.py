@@ -20,6 +20,7 @@ memory stays within a small multiple of the window.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from scipy.spatial import cKDTree
@@ -88,7 +89,9 @@ class NearestNeighbourHistory:
         for level in self._levels:
             distance, position = level.tree.query(points, k=1)
             if np.any(level.start + position < oldest):
-                distance, position = self._requery_in_window(level, points, oldest, distance, position)
+                distance, position = self._requery_in_window(
+                    level, points, oldest, distance, position
+                )
             better = distance < best_distance
             best_distance[better] = distance[better]
             best_value[better] = level.values[position[better]]
@@ -150,9 +153,11 @@ class NearestNeighbourHistory:
             return
         first = level_starts[0]
         bounds = [*level_starts, first + len(points)]
-        if first != self._size or any(b >= e for b, e in zip(bounds, bounds[1:])):
-            raise ValueError(f"level starts {level_starts} do not fit {len(points)} points from {self._size}")
-        for begin, end in zip(bounds, bounds[1:]):
+        if first != self._size or any(b >= e for b, e in pairwise(bounds)):
+            raise ValueError(
+                f"level starts {level_starts} do not fit {len(points)} points from {self._size}"
+            )
+        for begin, end in pairwise(bounds):
             part = slice(begin - first, end - first)
             self._levels.append(_Level(cKDTree(points[part]), values[part].copy(), begin))
         self._size = bounds[-1]

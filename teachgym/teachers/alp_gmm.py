@@ -64,7 +64,9 @@ class ALPGMM(GMMTeacher):
         alp_min_history: int = 6,
     ) -> None:
         if history_size is not None and not (isinstance(history_size, int) and history_size >= 1):
-            raise ValueError(f"history_size must be a positive integer or None; got {history_size!r}")
+            raise ValueError(
+                f"history_size must be a positive integer or None; got {history_size!r}"
+            )
         if not (isinstance(alp_min_history, int) and alp_min_history >= 1):
             raise ValueError(f"alp_min_history must be an integer ≥ 1; got {alp_min_history!r}")
         super().__init__(
@@ -192,7 +194,9 @@ class ALPGMM(GMMTeacher):
         neighbours = NearestNeighbourHistory(
             dim, window=self.history_size, first_index=starts[0] if starts else n_indexed
         )
-        indexed = slice((starts[0] if starts else n_indexed) - first_episode, n_indexed - first_episode)
+        indexed = slice(
+            (starts[0] if starts else n_indexed) - first_episode, n_indexed - first_episode
+        )
         neighbours.restore(unit_params[indexed], scores[indexed], starts)
         self._load_gmm_state(state, dim + 1)
         self._history = GrowableArray.from_rows(np.column_stack([unit_params, scores, alps]))

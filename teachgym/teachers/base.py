@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
-from teachgym.spaces import ParamSpace, ParamsLike
+from teachgym.spaces import ParamsLike, ParamSpace
 
 STATE_FORMAT_VERSION = 1
 
@@ -163,7 +163,7 @@ class Teacher(ABC):
         """Algorithm state beyond the base class's (counters and ``rng`` are saved already)."""
         return {}
 
-    def _load_state_dict(self, state: dict[str, Any]) -> None:
+    def _load_state_dict(self, state: dict[str, Any]) -> None:  # noqa: B027 - optional hook
         """Restore what ``_state_dict`` returned. Validate before assigning anything."""
 
     def _metrics(self) -> dict[str, float]:

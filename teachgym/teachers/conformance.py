@@ -52,7 +52,7 @@ def _states_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_states_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_states_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_states_equal(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and isinstance(b, float) and np.isnan(a) and np.isnan(b):
         return True
     return bool(a == b)
@@ -128,4 +128,3 @@ def check_teacher(teacher: Teacher, episodes: int = 600, seed: int = 12345) -> N
         assert _states_equal(before, probe.state_dict()), (
             f"the rejected update({params!r}, {score!r}) changed the teacher's state"
         )
-

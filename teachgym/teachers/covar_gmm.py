@@ -88,7 +88,9 @@ class CovarGMM(GMMTeacher):
     def _load_state_dict(self, state: dict[str, Any]) -> None:
         rows = np.asarray(state["rows"], dtype=np.float64)
         if rows.shape != self._rows.shape:
-            raise ValueError(f"Covar-GMM state rows have shape {rows.shape}; expected {self._rows.shape}")
+            raise ValueError(
+                f"Covar-GMM state rows have shape {rows.shape}; expected {self._rows.shape}"
+            )
         self._load_gmm_state(state, self.param_space.dim + 2)
         self._rows = rows.copy()
         self._n_recorded = int(state["n_recorded"])

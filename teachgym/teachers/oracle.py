@@ -104,7 +104,9 @@ class OracleTeacher(Teacher):
     def _load_state_dict(self, state: dict[str, Any]) -> None:
         window_low = np.asarray(state["window_low"], dtype=np.float64)
         if window_low.shape != (self.param_space.dim,):
-            raise ValueError(f"window_low has shape {window_low.shape}; expected ({self.param_space.dim},)")
+            raise ValueError(
+                f"window_low has shape {window_low.shape}; expected ({self.param_space.dim},)"
+            )
         self.window_low = window_low.copy()
         self._recent_scores = [float(s) for s in state["recent_scores"]]
         self.n_advances = int(state["n_advances"])
