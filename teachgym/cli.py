@@ -19,12 +19,11 @@ import json
 import math
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from teachgym import __version__
+from teachgym import __version__, state_io
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -298,25 +297,9 @@ def _check_output_path(path: Path) -> None:
 
 
 def _write_json_atomically(path: Path, data: Any) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    file_descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        # mkstemp creates the file private (0600); give it the permissions open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        with os.fdopen(file_descriptor, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, indent=2)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write ``data`` as JSON so that readers see either the old file or the whole new one."""
+    text = json.dumps(data, indent=2) + "\n"
+    state_io.write_atomically(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 if __name__ == "__main__":

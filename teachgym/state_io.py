@@ -13,8 +13,9 @@ import json
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
@@ -30,18 +31,29 @@ def save(state: dict[str, Any], path: str | os.PathLike[str]) -> Path:
     arrays: dict[str, np.ndarray] = {}
     tree = _split(state, arrays, "")
     arrays[_TREE_KEY] = np.array(json.dumps(tree))
+    write_atomically(path, lambda file: np.savez(file, **arrays))  # type: ignore[arg-type]
+    return path
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Run ``write(file)`` on a temporary file beside ``path``, sync it, and rename it over
+    ``path``: readers (and a run resumed after a crash) see the old file or the whole new one.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp creates the file private (0600); give it the permissions open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with os.fdopen(handle, "wb") as file:
-            np.savez(file, **arrays)  # type: ignore[arg-type]  # numpy stubs: allow_pickle
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
 
 
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:

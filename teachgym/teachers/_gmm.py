@@ -127,38 +127,6 @@ class MixtureFit:
         return fit
 
 
-def validate_gmm_options(
-    fit_rate: int,
-    bootstrap_episodes: int | None,
-    random_ratio: float,
-    min_components: int,
-    max_components: int,
-    criterion: str,
-    gmm_init: str,
-) -> int:
-    """Check the hyperparameters the GMM teachers share; return the bootstrap length."""
-    if not (isinstance(fit_rate, int) and fit_rate >= 2):
-        raise ValueError(f"fit_rate must be an integer ≥ 2 (episodes per refit); got {fit_rate!r}")
-    if bootstrap_episodes is None:
-        bootstrap_episodes = fit_rate
-    if not (isinstance(bootstrap_episodes, int) and bootstrap_episodes >= 0):
-        raise ValueError(f"bootstrap_episodes must be an integer ≥ 0; got {bootstrap_episodes!r}")
-    if not 0.0 <= random_ratio <= 1.0:
-        raise ValueError(f"random_ratio must be in [0, 1]; got {random_ratio!r}")
-    if not (isinstance(min_components, int) and isinstance(max_components, int)):
-        raise ValueError("min_components and max_components must be integers")
-    if not 1 <= min_components <= max_components <= fit_rate:
-        raise ValueError(
-            "need 1 ≤ min_components ≤ max_components ≤ fit_rate; got "
-            f"{min_components}, {max_components}, {fit_rate}"
-        )
-    if criterion not in _CRITERIA:
-        raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}")
-    if gmm_init not in _INITS:
-        raise ValueError(f"gmm_init must be one of {_INITS}; got {gmm_init!r}")
-    return bootstrap_episodes
-
-
 def fit_best_mixture(
     rows: np.ndarray,
     component_counts: range,
@@ -240,10 +208,30 @@ class GMMTeacher(Teacher):
         gmm_init: str,
         **extra_hyperparameters: Any,
     ) -> None:
-        self._bootstrap = validate_gmm_options(
-            fit_rate, bootstrap_episodes, random_ratio, min_components, max_components,
-            criterion, gmm_init,
-        )  # fmt: skip
+        if not (isinstance(fit_rate, int) and fit_rate >= 2):
+            raise ValueError(
+                f"fit_rate must be an integer ≥ 2 (episodes per refit); got {fit_rate!r}"
+            )
+        if bootstrap_episodes is None:
+            bootstrap_episodes = fit_rate
+        if not (isinstance(bootstrap_episodes, int) and bootstrap_episodes >= 0):
+            raise ValueError(
+                f"bootstrap_episodes must be an integer ≥ 0; got {bootstrap_episodes!r}"
+            )
+        if not 0.0 <= random_ratio <= 1.0:
+            raise ValueError(f"random_ratio must be in [0, 1]; got {random_ratio!r}")
+        if not (isinstance(min_components, int) and isinstance(max_components, int)):
+            raise ValueError("min_components and max_components must be integers")
+        if not 1 <= min_components <= max_components <= fit_rate:
+            raise ValueError(
+                "need 1 ≤ min_components ≤ max_components ≤ fit_rate; got "
+                f"{min_components}, {max_components}, {fit_rate}"
+            )
+        if criterion not in _CRITERIA:
+            raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}")
+        if gmm_init not in _INITS:
+            raise ValueError(f"gmm_init must be one of {_INITS}; got {gmm_init!r}")
+        self._bootstrap = bootstrap_episodes
         super().__init__(
             param_space,
             seed=seed,
