@@ -607,13 +607,3 @@ def _check_int(name: str, value: Any, *, minimum: int) -> None:
         requirement = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {requirement}; got {value!r}")
 
-
-__all__ = [
-    "DEFAULT_TEACHERS",
-    "ToyBenchConfig",
-    "ToyRunResult",
-    "ToyStudent",
-    "bench_toy",
-    "run_toy",
-    "toy_checkpoints",
-]
