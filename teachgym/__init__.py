@@ -7,6 +7,7 @@
 ``ParamSpace`` is the contract between them (see ``teachgym.spaces``).
 """
 
+import teachgym.envs  # noqa: F401  (registers the teachgym/ env ids)
 from teachgym.spaces import ParamSpace
 
 __version__ = "0.1.0"

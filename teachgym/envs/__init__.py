@@ -1,3 +1,112 @@
-"""Parameterized environments (issue 3). Every env id is registered here, in one place."""
+"""Parameterized environments. Every env id is registered here, in one place.
 
-__all__: list[str] = []
+``import teachgym`` runs this module, so ``gymnasium.make("teachgym/StumpTracks-v0")`` works after
+it, and ``gymnasium.make("teachgym:teachgym/StumpTracks-v0")`` works without any import.
+Entry points are strings, so Box2D and MiniGrid load only when such an env is made.
+
+=============================  ======  ==========================================================
+id                             params  what it is
+=============================  ======  ==========================================================
+teachgym/StumpTracks-v0        2       Box2D walker over stumps (Portelas et al. 2019)
+teachgym/HexagonTracks-v0      12      Box2D walker over deformed hexagons (Portelas et al. 2019)
+teachgym/GridNavigation-v0     4       MiniGrid room with walls and lava, reach the goal
+teachgym/GridKeyDoor-v0        3       MiniGrid chain of locked rooms with keys and distractors
+teachgym/NoisyRooms-v0         4       MiniGrid rooms with noisy floors (Adversarial Surprise)
+teachgym/NoisyTVRooms-v0       3       MiniGrid rooms with a noisy TV ball (RIDE)
+=============================  ======  ==========================================================
+
+Each env's class docstring is its card (parameters, spaces, reward, termination, versions).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from teachgym.spaces import ParamSpace
+
+__all__ = ["ENV_IDS", "env_info", "param_space", "test_set"]
+
+# (id, entry point, max_episode_steps or None when the env truncates itself)
+_REGISTRY: tuple[tuple[str, str, int | None], ...] = (
+    ("teachgym/StumpTracks-v0", "teachgym.envs.stump_tracks:StumpTracks", 2000),
+    ("teachgym/HexagonTracks-v0", "teachgym.envs.hexagon_tracks:HexagonTracks", 2000),
+    ("teachgym/GridNavigation-v0", "teachgym.envs.grid_navigation:GridNavigation", None),
+    ("teachgym/GridKeyDoor-v0", "teachgym.envs.grid_key_door:GridKeyDoor", None),
+    ("teachgym/NoisyRooms-v0", "teachgym.envs.noisy_rooms:NoisyRooms", None),
+    ("teachgym/NoisyTVRooms-v0", "teachgym.envs.noisy_tv:NoisyTVRooms", None),
+)
+
+ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, _, _ in _REGISTRY)
+
+for _env_id, _entry_point, _max_steps in _REGISTRY:
+    if _env_id not in gym.registry:  # importing twice (e.g. importlib.reload) must not warn
+        gym.register(id=_env_id, entry_point=_entry_point, max_episode_steps=_max_steps)
+
+# The test set is part of the benchmark definition: changing these changes every reported figure.
+_TEST_SET_SEED = 20191016  # Portelas et al. 2019, arXiv v1 date
+_TEST_SET_SIZE = 50
+_GRID_SIDE = 10
+
+
+def _check_env_id(env_id: str) -> str:
+    if env_id.startswith("teachgym:"):
+        env_id = env_id.split(":", 1)[1]
+    if env_id not in ENV_IDS:
+        raise ValueError(f"unknown teachgym env id {env_id!r}; expected one of {list(ENV_IDS)}")
+    return env_id
+
+
+def param_space(env_id: str, **env_kwargs: Any) -> ParamSpace:
+    """The parameter space of ``gymnasium.make(env_id, **env_kwargs)``."""
+    return env_info(env_id, **env_kwargs)["param_space"]
+
+
+def env_info(env_id: str, **env_kwargs: Any) -> dict[str, Any]:
+    """``param_space``, ``return_range`` and ``mastery_threshold`` of an env (makes and closes it)."""
+    env_id = _check_env_id(env_id)
+    env = gym.make(env_id, **env_kwargs)
+    try:
+        base = env.unwrapped
+        return {
+            "param_space": base.param_space,  # type: ignore[attr-defined]
+            "return_range": tuple(base.return_range),  # type: ignore[attr-defined]
+            "mastery_threshold": float(base.mastery_threshold),  # type: ignore[attr-defined]
+        }
+    finally:
+        env.close()
+
+
+def test_set(env_id: str, kind: str = "uniform", **env_kwargs: Any) -> np.ndarray:
+    """The env's fixed evaluation params, as an ``(n, dim)`` array in ``param_space`` units.
+
+    Args:
+        env_id: A teachgym env id.
+        kind: ``"uniform"``: 50 params drawn uniformly with a seed fixed per env id (the paper's
+            protocol); ``"grid"``: a 10 × 10 grid over a 2-D space, cell centres, as TeachMyAgent
+            uses for its mastery maps.
+        **env_kwargs: Constructor options that change the bounds (e.g. ``stump_height_range``);
+            the same unit-cube draws are mapped into the env's bounds.
+
+    Raises:
+        ValueError: unknown env id or kind, or ``"grid"`` on a space that is not 2-D.
+    """
+    env_id = _check_env_id(env_id)
+    space = param_space(env_id, **env_kwargs)
+    if kind == "uniform":
+        seed = np.random.SeedSequence([_TEST_SET_SEED, zlib.crc32(env_id.encode())])
+        unit = np.random.default_rng(seed).uniform(size=(_TEST_SET_SIZE, space.dim))
+    elif kind == "grid":
+        if space.dim != 2:
+            raise ValueError(
+                f"kind='grid' needs a 2-D parameter space; {env_id} has {space.dim} parameters"
+            )
+        centres = (np.arange(_GRID_SIDE) + 0.5) / _GRID_SIDE
+        first, second = np.meshgrid(centres, centres, indexing="ij")
+        unit = np.stack([first.ravel(), second.ravel()], axis=1)
+    else:
+        raise ValueError(f"unknown test-set kind {kind!r}; expected 'uniform' or 'grid'")
+    return space.denormalize(unit)

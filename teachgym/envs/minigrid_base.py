@@ -1,0 +1,65 @@
+"""Base class of teachgym's MiniGrid families.
+
+A family is a ``ParameterizedGridEnv`` subclass that (1) builds its ``ParamSpace`` and calls
+``super().__init__`` with the *largest* grid its params can ask for, and (2) implements
+``_gen_grid(width, height)`` from ``self.params`` / ``self.params_dict``. Continuous params map
+deterministically to layout choices (a room size, a count, a density); the remaining randomness
+(positions, colours) comes from MiniGrid's seeded ``_rand_*`` helpers, so an episode is a function
+of (seed, params).
+
+Grid envs report the MiniGrid return (``1 - 0.9 * steps / max_steps`` on success, else 0), so the
+teacher's return range is [0, 1] and an episode is *mastered* when the goal is reached at all
+(return > 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from minigrid.core.mission import MissionSpace
+from minigrid.minigrid_env import MiniGridEnv
+
+from teachgym.envs.base import ParameterizedEnv
+from teachgym.envs.snapshots import GridSnapshotMixin
+from teachgym.spaces import ParamSpace
+
+__all__ = ["ParameterizedGridEnv"]
+
+
+class ParameterizedGridEnv(ParameterizedEnv, GridSnapshotMixin, MiniGridEnv):
+    """A MiniGrid env whose episodes are configured by a parameter vector, with snapshots."""
+
+    return_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
+    mastery_threshold: ClassVar[float] = 0.0
+
+    def __init__(
+        self,
+        param_space: ParamSpace,
+        mission_space: MissionSpace,
+        width: int,
+        height: int,
+        max_steps: int,
+        **minigrid_kwargs: Any,
+    ) -> None:
+        """
+        Args:
+            param_space: The family's parameters.
+            mission_space: MiniGrid's mission space (the text goal).
+            width: Grid width allocated for the largest layout the params allow.
+            height: Grid height, likewise.
+            max_steps: Episode step limit (MiniGrid truncates at it).
+            **minigrid_kwargs: Passed to ``MiniGridEnv`` (``render_mode``, ``agent_view_size``,
+                ``see_through_walls`` …).
+        """
+        self.param_space = param_space
+        super().__init__(
+            mission_space=mission_space,
+            width=width,
+            height=height,
+            max_steps=max_steps,
+            **minigrid_kwargs,
+        )
+
+    def _apply_params(self, params: Any) -> None:
+        # Grid families read self.params in _gen_grid, which reset() calls after this hook.
+        pass

@@ -1,0 +1,136 @@
+"""Snapshots of MiniGrid envs: ``get_state()`` / ``set_state(state)`` for exploration agents.
+
+Go-Explore returns to a state by restoring a snapshot, so a snapshot must bring back the layout,
+the agent, what it carries, the step count and the RNG — and keep every object *identity* the env
+relies on. KeyCorridor and ObstructedMaze decide success with ``self.carrying is self.obj``: if the
+grid and ``self.obj`` were copied separately, the restored ball on the grid would no longer be
+``self.obj`` and the task would silently become unsolvable (issue 3). So the whole mutable state is
+copied in **one** ``copy.deepcopy`` call, whose memo keeps shared references shared.
+
+What is state is decided by exclusion: everything in the env's ``__dict__`` except configuration
+that never changes during an episode and resources that cannot be copied (the pygame window). A
+subclass that adds its own episode state (rooms, noise masks, the target object …) is covered
+without listing it anywhere.
+
+- ``GridSnapshotMixin`` gives teachgym's MiniGrid envs the two methods.
+- ``SnapshotWrapper`` gives them to any MiniGrid env, e.g. ``MiniGrid-KeyCorridorS3R3-v0``, and
+  also restores the time-limit counters of wrappers between it and the base env.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import gymnasium as gym
+
+__all__ = ["GridSnapshotMixin", "SnapshotWrapper", "restore_grid_state", "snapshot_grid_state"]
+
+# Configuration and resources: never part of a snapshot.
+_NOT_STATE = frozenset(
+    {
+        "action_space",
+        "observation_space",
+        "spec",
+        "metadata",
+        "render_mode",
+        "render_size",
+        "screen_size",
+        "window",
+        "clock",
+        "highlight",
+        "tile_size",
+        "agent_pov",
+        "agent_view_size",
+        "see_through_walls",
+        "actions",
+        "reward_range",
+        # The teacher's channel to the *next* episode (base.ParameterizedEnv), not episode state.
+        "_pending_params",
+    }
+)
+
+# Wrapper attributes that count steps within an episode (gymnasium.wrappers.TimeLimit).
+_WRAPPER_COUNTERS = ("_elapsed_steps",)
+
+
+def snapshot_grid_state(env: gym.Env) -> dict[str, Any]:
+    """A deep copy of the episode state of an unwrapped MiniGrid env."""
+    state = {key: value for key, value in vars(env).items() if key not in _NOT_STATE}
+    return {"env": copy.deepcopy(state)}
+
+
+def restore_grid_state(env: gym.Env, snapshot: dict[str, Any]) -> None:
+    """Restore a snapshot taken by ``snapshot_grid_state``; the snapshot stays reusable."""
+    if not isinstance(snapshot, dict) or "env" not in snapshot:
+        raise ValueError(
+            f"expected a snapshot from get_state() (a dict with key 'env'); got {type(snapshot)}"
+        )
+    # Copy again so restoring twice from the same snapshot starts from the same state.
+    vars(env).update(copy.deepcopy(snapshot["env"]))
+
+
+class GridSnapshotMixin:
+    """``get_state`` / ``set_state`` for a MiniGrid env class (put it before ``MiniGridEnv``)."""
+
+    def get_state(self) -> dict[str, Any]:
+        """A copyable snapshot of the current episode (layout, agent, carried object, step
+        count, RNG)."""
+        return snapshot_grid_state(self)  # type: ignore[arg-type]
+
+    def set_state(self, state: dict[str, Any]) -> Any:
+        """Restore a snapshot from ``get_state`` and return the observation in that state."""
+        restore_grid_state(self, state)  # type: ignore[arg-type]
+        return self.gen_obs()  # type: ignore[attr-defined]
+
+
+class SnapshotWrapper(gym.Wrapper):
+    """Snapshots for any MiniGrid env, including the standard ones.
+
+    Example::
+
+        env = SnapshotWrapper(gymnasium.make("MiniGrid-KeyCorridorS3R3-v0"))
+        env.reset(seed=0)
+        state = env.get_state()
+        ...
+        obs = env.set_state(state)   # back where we were, same future under the same actions
+
+    ``set_state`` returns the observation as this wrapper's ``step`` would, i.e. passed through the
+    observation wrappers between it and the base env.
+    """
+
+    def get_state(self) -> dict[str, Any]:
+        """Snapshot the base env and the step counters of the wrappers in between."""
+        state = snapshot_grid_state(self.env.unwrapped)
+        state["wrappers"] = [
+            {name: getattr(wrapper, name) for name in _WRAPPER_COUNTERS if hasattr(wrapper, name)}
+            for wrapper in self._chain()
+        ]
+        return state
+
+    def set_state(self, state: dict[str, Any]) -> Any:
+        """Restore a snapshot from ``get_state`` and return the (wrapped) observation."""
+        chain = self._chain()
+        counters = state.get("wrappers", []) if isinstance(state, dict) else []
+        if len(counters) != len(chain):
+            raise ValueError(
+                f"snapshot was taken through {len(counters)} wrappers; this env has {len(chain)}"
+            )
+        restore_grid_state(self.env.unwrapped, state)
+        for wrapper, saved in zip(chain, counters, strict=True):
+            for name, value in saved.items():
+                setattr(wrapper, name, value)
+        obs = self.env.unwrapped.gen_obs()  # type: ignore[attr-defined]
+        for wrapper in reversed(chain):  # innermost first, as step() applies them
+            if isinstance(wrapper, gym.ObservationWrapper):
+                obs = wrapper.observation(obs)
+        return obs
+
+    def _chain(self) -> list[gym.Env]:
+        """Wrappers from ``self.env`` (outermost) down to, not including, the base env."""
+        chain = []
+        env = self.env
+        while isinstance(env, gym.Wrapper):
+            chain.append(env)
+            env = env.env
+        return chain
