@@ -4,6 +4,8 @@
 
     teachgym list                                  registered teachers and envs
     teachgym bench toy [--teachers NAME ...] ...   the toy testbed (Portelas et al. 2019, §4)
+    teachgym play ENV [--param NAME=VALUE ...]     drive a grid env with the keyboard
+    teachgym render ENV [--param ...] --out F.gif  record an episode of any env
 
 Each command is a sub-parser with a ``handler``; later commands (train, eval, play, render)
 add an ``_add_<command>_parser`` function and one line in ``build_parser``. Bad input is
@@ -63,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_list_parser(commands)
     _add_bench_parser(commands)
+    _add_play_parser(commands)
+    _add_render_parser(commands)
     return parser
 
 
@@ -249,6 +253,136 @@ def _mean_std(values: Sequence[float]) -> tuple[float, float]:
     return mean, math.sqrt(variance)
 
 
+# ---------------------------------------------------------------------------------- play
+def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("env", metavar="ENV", help="env id, e.g. teachgym/GridNavigation-v0")
+    parser.add_argument(
+        "--param",
+        dest="params",
+        action="append",
+        type=_name_value,
+        default=[],
+        metavar="NAME=VALUE",
+        help="an episode parameter (unset ones take the env's defaults); repeatable",
+    )
+    parser.add_argument(
+        "--env-kwarg",
+        dest="env_kwargs",
+        action="append",
+        type=_name_value_json,
+        default=[],
+        metavar="KEY=VALUE",
+        help="a constructor option, VALUE parsed as JSON when it can be "
+        "(e.g. walker=short); repeatable",
+    )
+
+
+def _add_play_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "play",
+        help="drive a grid env with the keyboard",
+        description=(
+            "Open a pygame window and drive a MiniGrid-based env: arrows turn and move, space "
+            "toggles, tab picks up, shift drops, enter is 'done', backspace restarts, escape quits."
+        ),
+    )
+    _add_env_arguments(parser)
+    parser.add_argument("--seed", type=_non_negative_int, help="seed of every episode's layout")
+    parser.set_defaults(handler=_run_play, prog=parser.prog)
+
+
+def _run_play(args: argparse.Namespace) -> int:
+    from teachgym.envs.viewing import GridPlayer
+
+    env_id, params, env_kwargs = _env_arguments(args)
+    try:
+        player = GridPlayer(env_id, params, seed=args.seed, env_kwargs=env_kwargs)
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error)) from None
+    player.start()
+    return 0
+
+
+# ---------------------------------------------------------------------------------- render
+def _add_render_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "render",
+        help="record an episode of any env as a GIF",
+        description="Play one episode with random or given actions and write it as a GIF.",
+    )
+    _add_env_arguments(parser)
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.gif", help="output GIF")
+    parser.add_argument(
+        "--actions",
+        metavar="JSON",
+        help="the actions as a JSON list (e.g. '[2,2,1]' or '[[0.1,0,0,0]]') or a path to a "
+        ".json file holding one; default: random actions",
+    )
+    parser.add_argument(
+        "--steps", type=_positive_int, default=500, help="at most this many steps (default: 500)"
+    )
+    parser.add_argument("--seed", type=_non_negative_int, default=0, help="seed (default: 0)")
+    parser.add_argument(
+        "--fps", type=_positive_int, default=30, help="GIF frame rate (default: 30)"
+    )
+    parser.set_defaults(handler=_run_render, prog=parser.prog)
+
+
+def _run_render(args: argparse.Namespace) -> int:
+    from teachgym.envs.viewing import record_episode, save_gif
+
+    env_id, params, env_kwargs = _env_arguments(args)
+    if args.out.suffix.lower() != ".gif" or args.out.is_dir():
+        raise UsageError(f"--out must be a .gif file path; got {str(args.out)!r}")
+    _check_output_path(args.out, "--out")
+    actions = None if args.actions is None else _load_actions(args.actions)
+    try:
+        frames, episode_return = record_episode(
+            env_id,
+            params,
+            actions=actions,
+            max_steps=args.steps,
+            seed=args.seed,
+            env_kwargs=env_kwargs,
+        )
+    except (ValueError, TypeError) as error:
+        raise UsageError(str(error)) from None
+    save_gif(frames, args.out, fps=args.fps)
+    print(f"{len(frames) - 1} steps, return {episode_return:.2f}; wrote {args.out}")
+    return 0
+
+
+def _env_arguments(
+    args: argparse.Namespace,
+) -> tuple[str, dict[str, float] | None, dict[str, Any]]:
+    import gymnasium
+
+    import teachgym.envs  # noqa: F401  (registers the teachgym/ env ids)
+
+    if args.env not in gymnasium.registry:
+        known = sorted(env_id for env_id in gymnasium.registry if env_id.startswith("teachgym/"))
+        raise UsageError(f"unknown env {args.env!r}; teachgym envs: {', '.join(known)}")
+    params: dict[str, float] = {}
+    for name, raw in args.params:
+        try:
+            params[name] = float(raw)
+        except ValueError:
+            raise UsageError(f"--param {name}={raw}: expected a number") from None
+    return args.env, params or None, dict(args.env_kwargs)
+
+
+def _load_actions(text: str) -> list[Any]:
+    path = Path(text)
+    source = path.read_text() if path.suffix == ".json" and path.is_file() else text
+    try:
+        actions = json.loads(source)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--actions: not a JSON list or .json file ({error}): {text!r}") from None
+    if not isinstance(actions, list):
+        raise UsageError(f"--actions: expected a JSON list of actions; got {actions!r}")
+    return actions
+
+
 # ---------------------------------------------------------------------------------- helpers
 def _positive_int(text: str) -> int:
     return _int_at_least(text, 1, "a positive integer")
@@ -284,16 +418,31 @@ def _teacher_setting(text: str) -> tuple[str, str, Any]:
     return teacher, key, value
 
 
-def _check_output_path(path: Path) -> None:
-    """Fail before a long benchmark, not after it, if the results cannot be written."""
+def _name_value(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not (equals and name.strip() and value.strip()):
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE; got {text!r}")
+    return name.strip(), value.strip()
+
+
+def _name_value_json(text: str) -> tuple[str, Any]:
+    name, raw = _name_value(text)
+    try:
+        return name, json.loads(raw)
+    except json.JSONDecodeError:
+        return name, raw
+
+
+def _check_output_path(path: Path, option: str = "--json") -> None:
+    """Fail before a long run, not after it, if the results cannot be written."""
     if path.is_dir():
-        raise UsageError(f"--json {path} is a directory; give a file path")
+        raise UsageError(f"{option} {path} is a directory; give a file path")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise UsageError(f"--json {path}: cannot create {path.parent}: {error}") from None
+        raise UsageError(f"{option} {path}: cannot create {path.parent}: {error}") from None
     if not os.access(path.parent, os.W_OK):
-        raise UsageError(f"--json {path}: directory {path.parent} is not writable")
+        raise UsageError(f"{option} {path}: directory {path.parent} is not writable")
 
 
 def _write_json_atomically(path: Path, data: Any) -> None:

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, SupportsFloat
 import gymnasium as gym
 import numpy as np
 
-from teachgym.spaces import ParamSpace, ParamsLike
+from teachgym.spaces import ParamsLike, ParamSpace
 
 __all__ = ["ParameterizedEnv"]
 

@@ -128,7 +128,7 @@ class SnapshotWrapper(gym.Wrapper):
 
     def _chain(self) -> list[gym.Env]:
         """Wrappers from ``self.env`` (outermost) down to, not including, the base env."""
-        chain = []
+        chain: list[gym.Env] = []
         env = self.env
         while isinstance(env, gym.Wrapper):
             chain.append(env)
