@@ -29,8 +29,10 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy teachgym
 
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/bench_toy_paper.py
+	$(BIN)/teachgym bench toy --teachers random alp-gmm covar-gmm riac oracle --seeds 8 \
+		--episodes 20000 --jobs 2 --json benchmarks/results/toy_paper.json
 	$(BIN)/python benchmarks/bench_teacher_speed.py
+	$(BIN)/python benchmarks/bench_env_speed.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

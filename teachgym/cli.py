@@ -358,8 +358,10 @@ def _env_arguments(
     import gymnasium
 
     import teachgym.envs  # noqa: F401  (registers the teachgym/ env ids)
+    from teachgym.envs.viewing import register_known_envs
 
-    if args.env not in gymnasium.registry:
+    register_known_envs()
+    if ":" not in args.env and args.env not in gymnasium.registry:
         known = sorted(env_id for env_id in gymnasium.registry if env_id.startswith("teachgym/"))
         raise UsageError(f"unknown env {args.env!r}; teachgym envs: {', '.join(known)}")
     params: dict[str, float] = {}

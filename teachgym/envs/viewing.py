@@ -13,7 +13,15 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["GridPlayer", "record_episode", "save_gif"]
+__all__ = ["GridPlayer", "record_episode", "register_known_envs", "save_gif"]
+
+
+def register_known_envs() -> None:
+    """Register the env families these tools are used with: MiniGrid's (when installed)."""
+    try:
+        import minigrid  # noqa: F401  (registers the MiniGrid-* ids on import)
+    except ImportError:
+        pass
 
 
 def _reset_options(env: gym.Env, params: Mapping[str, float] | None) -> dict[str, Any] | None:
@@ -54,6 +62,7 @@ def record_episode(
     """
     if max_steps < 1:
         raise ValueError(f"max_steps must be a positive integer; got {max_steps}")
+    register_known_envs()
     env = gym.make(env_id, render_mode="rgb_array", **dict(env_kwargs or {}))
     try:
         _, _ = env.reset(seed=seed, options=_reset_options(env, params))
@@ -125,6 +134,7 @@ class GridPlayer:
         from minigrid.manual_control import ManualControl
         from minigrid.minigrid_env import MiniGridEnv
 
+        register_known_envs()
         self.env = gym.make(env_id, render_mode="human", **dict(env_kwargs or {}))
         if not isinstance(self.env.unwrapped, MiniGridEnv):
             self.env.close()

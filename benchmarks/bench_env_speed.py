@@ -1,0 +1,163 @@
+"""Random-action steps/s of each teachgym env against its closest stock Gymnasium/MiniGrid env.
+
+Issue 3 asks each parameterized env to be within 5% of its base env. Each pair is timed in
+alternation (ours, base, ours, base, …) so that drift of the machine hits both alike, and the
+median over repeats is reported. Resets are part of the measured loop, as in training.
+
+    python benchmarks/bench_env_speed.py                       # all pairs, writes the JSON
+    python benchmarks/bench_env_speed.py --steps 5000 --repeats 3 --only StumpTracks
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import minigrid  # noqa: F401  (registers MiniGrid-* ids)
+import numpy as np
+
+import teachgym  # noqa: F401  (registers teachgym/* ids)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One of our envs (fixed params) against the stock env it builds on or resembles."""
+
+    name: str
+    ours: str
+    base: str
+    params: dict[str, float] = field(default_factory=dict)
+    ours_kwargs: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+PAIRS = [
+    Pair(
+        "StumpTracks flat",
+        "teachgym/StumpTracks-v0",
+        "BipedalWalker-v3",
+        {"stump_height": 0.0, "obstacle_spacing": 3.0},
+        note="default walker; flat track vs the base env's gently uneven grass",
+    ),
+    Pair(
+        "StumpTracks stumps",
+        "teachgym/StumpTracks-v0",
+        "BipedalWalker-v3",
+        {"stump_height": 1.5, "obstacle_spacing": 3.0},
+        note="default walker; centre of the space",
+    ),
+    Pair(
+        "StumpTracks short",
+        "teachgym/StumpTracks-v0",
+        "BipedalWalker-v3",
+        {"stump_height": 1.5, "obstacle_spacing": 3.0},
+        {"walker": "short"},
+        note="short walker; centre of the space",
+    ),
+    Pair(
+        "HexagonTracks default walker",
+        "teachgym/HexagonTracks-v0",
+        "BipedalWalker-v3",
+        {},
+        {"walker": "default"},
+        note="params at the centre of [0, 4]^12",
+    ),
+    Pair(
+        "HexagonTracks quadruped",
+        "teachgym/HexagonTracks-v0",
+        "BipedalWalker-v3",
+        {},
+        note="quadruped (its default): twice the legs, so not expected to match",
+    ),
+]
+
+
+def _steps_per_second(
+    env_id: str, steps: int, seed: int, params: dict[str, float] | None, kwargs: dict[str, Any]
+) -> float:
+    env = gym.make(env_id, **kwargs)
+    space = getattr(env.unwrapped, "param_space", None)
+    options = None
+    if space is not None:
+        centre = space.to_dict(space.denormalize(np.full(space.dim, 0.5)))
+        centre.update(params or {})
+        options = {"params": centre}
+    env.action_space.seed(seed)
+    actions = [env.action_space.sample() for _ in range(steps)]
+    env.reset(seed=seed, options=options)
+    start = time.perf_counter()
+    for action in actions:
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            env.reset(options=options)
+    elapsed = time.perf_counter() - start
+    env.close()
+    return steps / elapsed
+
+
+def bench_pair(pair: Pair, steps: int, repeats: int) -> dict[str, Any]:
+    ours, base = [], []
+    for repeat in range(repeats):
+        ours.append(_steps_per_second(pair.ours, steps, repeat, pair.params, pair.ours_kwargs))
+        base.append(_steps_per_second(pair.base, steps, repeat, None, {}))
+    ours_median, base_median = statistics.median(ours), statistics.median(base)
+    return {
+        "name": pair.name,
+        "ours": pair.ours,
+        "ours_kwargs": pair.ours_kwargs,
+        "params": pair.params,
+        "base": pair.base,
+        "note": pair.note,
+        "ours_steps_per_s": ours_median,
+        "base_steps_per_s": base_median,
+        "ratio": ours_median / base_median,
+        "ours_runs": ours,
+        "base_runs": base,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20000, help="steps per timed run")
+    parser.add_argument("--repeats", type=int, default=5, help="alternating runs per env")
+    parser.add_argument("--only", nargs="*", help="substrings of pair names to run")
+    parser.add_argument(
+        "--out", type=Path, default=Path("benchmarks/results/env_speed.json"), help="JSON output"
+    )
+    args = parser.parse_args()
+    pairs = [p for p in PAIRS if not args.only or any(s in p.name for s in args.only)]
+    results = []
+    for pair in pairs:
+        row = bench_pair(pair, args.steps, args.repeats)
+        results.append(row)
+        print(
+            f"{row['name']:<34} {row['ours_steps_per_s']:>9.0f} steps/s  vs {row['base']:<28} "
+            f"{row['base_steps_per_s']:>9.0f} steps/s  ratio {row['ratio']:.3f}",
+            flush=True,
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(
+        json.dumps(
+            {
+                "command": "python benchmarks/bench_env_speed.py "
+                f"--steps {args.steps} --repeats {args.repeats}",
+                "machine": f"{platform.processor() or platform.machine()}, "
+                f"{platform.python_version()}",
+                "date": time.strftime("%Y-%m-%d"),
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
