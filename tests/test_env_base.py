@@ -62,14 +62,16 @@ def test_options_win_over_pending_and_pending_survives():
     np.testing.assert_array_equal(env.pending_params, [7, 0.25])
 
 
-def test_params_are_in_every_step_info_and_read_only():
+def test_params_are_in_every_step_info_and_callers_cannot_change_them():
     env = Corridor()
     env.reset(seed=0, options={"params": {"length": 2, "width": 0.1}})
     for _ in range(2):
         *_, info = env.step(1)
         np.testing.assert_array_equal(info["params"], [2, 0.1])
+        info["params"][0] = 9.0  # the caller's copy
     with pytest.raises(ValueError):
-        info["params"][0] = 9.0
+        env.params[0] = 9.0
+    np.testing.assert_array_equal(env.params, [2, 0.1])
     assert env.params_dict == {"length": 2.0, "width": 0.1}
 
 

@@ -14,9 +14,10 @@ It owns the parameter bookkeeping so an env only says what its parameters mean:
 - The chosen params are validated (``ValueError`` naming the parameter, never clipped) *before*
   anything changes, then handed to the subclass hook ``_apply_params(params)`` and the base env's
   ``reset`` builds the episode.
-- ``info["params"]`` is the episode's parameter vector (float64, in ``param_space.names`` order,
-  read-only) in the reset info and in every step info, so the last step of an episode says which
-  params produced its return even after a vector env has auto-reset.
+- ``info["params"]`` is the episode's parameter vector (float64, in ``param_space.names``
+  order; a fresh copy each call, as Gymnasium's checker asks) in the reset info and in every
+  step info, so the last step of an episode says which params produced its return even after a
+  vector env has auto-reset.
 """
 
 from __future__ import annotations
@@ -96,13 +97,13 @@ class ParameterizedEnv:
         self._apply_params(params)
         self._episode_params = params
         obs, info = super().reset(seed=None, options=options)  # type: ignore[misc]
-        info["params"] = params
+        info["params"] = params.copy()
         return obs, info
 
     def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         """The base env's step, with ``info["params"]`` added."""
         obs, reward, terminated, truncated, info = super().step(action)  # type: ignore[misc]
-        info["params"] = self._episode_params
+        info["params"] = self._episode_params.copy()  # type: ignore[union-attr]
         return obs, reward, terminated, truncated, info
 
     # ------------------------------------------------------------------ hooks
