@@ -76,6 +76,38 @@ PAIRS = [
         {},
         note="quadruped (its default): twice the legs, so not expected to match",
     ),
+    Pair(
+        "GridNavigation centre",
+        "teachgym/GridNavigation-v0",
+        "MiniGrid-LavaCrossingS9N1-v0",
+        {"room_size": 10, "goal_distance": 0.5, "wall_density": 0.25, "lava_density": 0.3},
+    ),
+    Pair(
+        "GridNavigation lava gap",
+        "teachgym/GridNavigation-v0",
+        "MiniGrid-LavaGapS7-v0",
+        {"room_size": 7, "goal_distance": 1.0, "wall_density": 0.0, "lava_density": 0.3},
+    ),
+    Pair(
+        "GridNavigation empty",
+        "teachgym/GridNavigation-v0",
+        "MiniGrid-Empty-16x16-v0",
+        {"room_size": 15, "goal_distance": 1.0, "wall_density": 0.0, "lava_density": 0.0},
+        {"see_through_walls": True},
+        note="MiniGrid-Empty hard-codes see_through_walls=True",
+    ),
+    Pair(
+        "GridKeyDoor one door",
+        "teachgym/GridKeyDoor-v0",
+        "MiniGrid-DoorKey-8x8-v0",
+        {"num_locked_rooms": 1, "key_distance": 0.0, "num_distractors": 0},
+    ),
+    Pair(
+        "GridKeyDoor centre",
+        "teachgym/GridKeyDoor-v0",
+        "MiniGrid-KeyCorridorS3R3-v0",
+        {"num_locked_rooms": 2, "key_distance": 0.625, "num_distractors": 3},
+    ),
 ]
 
 
