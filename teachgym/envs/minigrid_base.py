@@ -14,7 +14,7 @@ teacher's return range is [0, 1] and an episode is *mastered* when the goal is r
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, SupportsFloat
 
 from minigrid.core.mission import MissionSpace
 from minigrid.minigrid_env import MiniGridEnv
@@ -59,6 +59,12 @@ class ParameterizedGridEnv(ParameterizedEnv, GridSnapshotMixin, MiniGridEnv):
             max_steps=max_steps,
             **minigrid_kwargs,
         )
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        # MiniGrid's step compares the action with its ``Actions`` IntEnum members one by one;
+        # for a numpy integer (what ``action_space.sample()`` and stable-baselines3 pass) each
+        # comparison costs ~5 µs against ~0.05 µs for an int: 10-15% of a step.
+        return super().step(int(action))
 
     def _apply_params(self, params: Any) -> None:
         # Grid families read self.params in _gen_grid, which reset() calls after this hook.

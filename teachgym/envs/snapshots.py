@@ -23,6 +23,7 @@ import copy
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 __all__ = ["GridSnapshotMixin", "SnapshotWrapper", "restore_grid_state", "snapshot_grid_state"]
 
@@ -50,14 +51,36 @@ _NOT_STATE = frozenset(
     }
 )
 
-# Wrapper attributes that count steps within an episode (gymnasium.wrappers.TimeLimit).
-_WRAPPER_COUNTERS = ("_elapsed_steps",)
+# Per-episode attributes of Gymnasium's wrappers: TimeLimit's step count, OrderEnforcing's and
+# PassiveEnvChecker's "has reset / has stepped" flags (a snapshot restored into a fresh env must
+# not trip them), RecordEpisodeStatistics' running return and length.
+_WRAPPER_COUNTERS = (
+    "_elapsed_steps",
+    "_has_reset",
+    "checked_reset",
+    "checked_step",
+    "checked_data_reuse",
+    "_previous_data",
+    "episode_returns",
+    "episode_lengths",
+    "episode_start_time",
+)
+
+
+def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Deep-copy a state dict; deepcopy drops numpy's read-only flag, so put it back (the
+    episode's params are read-only, see base.ParameterizedEnv)."""
+    copied = copy.deepcopy(state)
+    for key, value in state.items():
+        if isinstance(value, np.ndarray) and not value.flags.writeable:
+            copied[key].flags.writeable = False
+    return copied
 
 
 def snapshot_grid_state(env: gym.Env) -> dict[str, Any]:
     """A deep copy of the episode state of an unwrapped MiniGrid env."""
     state = {key: value for key, value in vars(env).items() if key not in _NOT_STATE}
-    return {"env": copy.deepcopy(state)}
+    return {"env": _copy_state(state)}
 
 
 def restore_grid_state(env: gym.Env, snapshot: dict[str, Any]) -> None:
@@ -67,7 +90,7 @@ def restore_grid_state(env: gym.Env, snapshot: dict[str, Any]) -> None:
             f"expected a snapshot from get_state() (a dict with key 'env'); got {type(snapshot)}"
         )
     # Copy again so restoring twice from the same snapshot starts from the same state.
-    vars(env).update(copy.deepcopy(snapshot["env"]))
+    vars(env).update(_copy_state(snapshot["env"]))
 
 
 class GridSnapshotMixin:
@@ -103,7 +126,11 @@ class SnapshotWrapper(gym.Wrapper):
         """Snapshot the base env and the step counters of the wrappers in between."""
         state = snapshot_grid_state(self.env.unwrapped)
         state["wrappers"] = [
-            {name: getattr(wrapper, name) for name in _WRAPPER_COUNTERS if hasattr(wrapper, name)}
+            {
+                name: copy.deepcopy(vars(wrapper)[name])
+                for name in _WRAPPER_COUNTERS
+                if name in vars(wrapper)
+            }
             for wrapper in self._chain()
         ]
         return state
@@ -119,7 +146,7 @@ class SnapshotWrapper(gym.Wrapper):
         restore_grid_state(self.env.unwrapped, state)
         for wrapper, saved in zip(chain, counters, strict=True):
             for name, value in saved.items():
-                setattr(wrapper, name, value)
+                setattr(wrapper, name, copy.deepcopy(value))
         obs = self.env.unwrapped.gen_obs()  # type: ignore[attr-defined]
         for wrapper in reversed(chain):  # innermost first, as step() applies them
             if isinstance(wrapper, gym.ObservationWrapper):
