@@ -46,7 +46,7 @@ def test_save_gif_writes_an_animation(tmp_path):
     path = save_gif(frames, tmp_path / "clip.gif", fps=10)
     with Image.open(path) as image:
         assert image.n_frames == 3
-    with pytest.raises(ValueError, match=".gif"):
+    with pytest.raises(ValueError, match=r"\.gif"):
         save_gif(frames, tmp_path / "clip.mp4")
 
 

@@ -6,6 +6,7 @@ teachgym env id and, for ``render``, on any Gymnasium env that supports ``rgb_ar
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,8 @@ __all__ = ["GridPlayer", "record_episode", "register_known_envs", "save_gif"]
 
 def register_known_envs() -> None:
     """Register the env families these tools are used with: MiniGrid's (when installed)."""
-    try:
+    with contextlib.suppress(ImportError):
         import minigrid  # noqa: F401  (registers the MiniGrid-* ids on import)
-    except ImportError:
-        pass
 
 
 def _reset_options(env: gym.Env, params: Mapping[str, float] | None) -> dict[str, Any] | None:
