@@ -1,0 +1,461 @@
+"""Curriculum wrappers: a teacher chooses each episode's params and learns from its return.
+
+DESIGN.md, "Curriculum plumbing"; issue #4, part 1. Three wrappers share one set of books
+(``EpisodeLedger``) so that pairing params with returns is written, and checked, once:
+
+==========================  =============================  ===================================
+wrapper                     wraps                          how params reach the sub-env
+==========================  =============================  ===================================
+``TeacherWrapper``          one ``gymnasium.Env``          ``reset(options={"params": p})``
+``CurriculumVectorEnv``     Gymnasium Sync/Async vector    ``set_next_params(p)`` right after
+                            env                            an episode ends (no lag)
+``CurriculumVecEnv``        stable-baselines3 Dummy/       ``env_method("set_next_params", p,
+                            Subproc ``VecEnv``             indices=[i])``, one episode ahead
+==========================  =============================  ===================================
+
+``CurriculumVecEnv`` and its logger callback live in ``curriculum_sb3`` (stable-baselines3 is an
+optional extra).
+
+How pairing stays exact. The teacher lives in the main process; an episode's return is summed
+there, from the rewards the wrapper sees. The params reported to ``teacher.update`` are always
+read from the finished episode's own last-step ``info["params"]`` (the env contract puts them in
+every step info, DESIGN.md "Parameterized envs"), never from the wrapper's bookkeeping alone. The
+books are a cross-check: each sub-env's current and pending params are known, every new episode's
+``info["params"]`` must equal the params sent for it, and every finished episode's must equal
+those its start reported. Any difference (another caller of ``set_next_params``, a reset the
+wrapper did not see) raises ``CurriculumMismatchError`` instead of teaching the teacher a wrong
+pairing.
+
+What is reported. Every episode that ends by ``terminated`` or ``truncated`` is reported once,
+with its undiscounted return normalised by the env's ``return_range`` (DESIGN.md: the teacher
+sees returns mapped to [0, 1]). Episodes cut short by a reset of the whole env (the caller's
+``reset()``) are *not* reported: a partial return would read as a failure at those params. On
+the step that ends an episode the wrappers add two keys to that episode's info:
+``info["episode_return"]`` (raw undiscounted return, float) and ``info["teacher_score"]`` (the
+normalised score the teacher received); ``info["params"]`` already holds the params.
+
+Place the curriculum wrapper where it sees the env's own rewards: outside ``TimeLimit`` (so it
+sees truncation) and observation wrappers, but *inside* reward-changing wrappers such as
+``VecNormalize`` or ``NormalizeReward``.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from functools import partial
+from types import SimpleNamespace
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv, VectorWrapper
+from gymnasium.vector.async_vector_env import AsyncState
+
+from teachgym.envs.base import ParameterizedEnv
+from teachgym.spaces import ParamSpace
+from teachgym.teachers.base import Teacher
+
+__all__ = [
+    "EPISODE_RETURN_KEY",
+    "TEACHER_SCORE_KEY",
+    "CurriculumMismatchError",
+    "CurriculumVectorEnv",
+    "EpisodeLedger",
+    "TeacherWrapper",
+    "check_param_spaces",
+    "return_normalizer",
+]
+
+#: Info key, on an episode's last step, of its raw undiscounted return.
+EPISODE_RETURN_KEY = "episode_return"
+#: Info key, on an episode's last step, of the normalised score the teacher received.
+TEACHER_SCORE_KEY = "teacher_score"
+#: Finished episodes over which ``metrics()`` averages the score and the return (SB3's
+#: ``stats_window_size`` default, so ``teacher/mean_score`` reads like ``rollout/ep_rew_mean``).
+STATS_WINDOW = 100
+
+
+class CurriculumMismatchError(RuntimeError):
+    """An episode's ``info["params"]`` differ from the params the curriculum sent for it."""
+
+
+def return_normalizer(return_range: Sequence[float]) -> Callable[[float], float]:
+    """``raw return -> score`` for a sub-env whose ``return_range`` is ``return_range``.
+
+    It is the env contract's own ``ParameterizedEnv.normalize_return`` (``envs/base.py``) bound to
+    a stand-in holding the range, so a score computed in the main process equals
+    ``env.unwrapped.normalize_return`` without a call into the sub-env's process per episode.
+    Envs that override ``normalize_return`` itself are normalised by ``return_range`` all the
+    same; ``TeacherWrapper`` (which calls the env) handles those.
+    """
+    stand_in = SimpleNamespace(return_range=(float(return_range[0]), float(return_range[1])))
+    return partial(ParameterizedEnv.normalize_return, stand_in)  # type: ignore[arg-type]
+
+
+def check_param_spaces(teacher: Teacher, env_spaces: Sequence[Any]) -> None:
+    """Raise ``ValueError`` unless every env's ``param_space`` has the teacher's names and bounds.
+
+    Defaults are not compared: the wrappers always pass full vectors.
+
+    Args:
+        teacher: The curriculum's teacher.
+        env_spaces: ``param_space`` of each (sub-)env.
+    """
+    for index, space in enumerate(env_spaces):
+        if not isinstance(space, ParamSpace):
+            raise ValueError(
+                f"sub-env {index} has param_space {space!r}; a curriculum needs teachgym "
+                "parameterized envs (see teachgym.envs.base.ParameterizedEnv)"
+            )
+        ours = teacher.param_space
+        same = (
+            space.names == ours.names
+            and np.array_equal(space.low, ours.low)
+            and np.array_equal(space.high, ours.high)
+        )
+        if not same:
+            raise ValueError(
+                f"the teacher samples from {ours} but sub-env {index} has "
+                f"{space}; build the teacher with the env's space, e.g. "
+                "teachgym.teachers.make(name, env.unwrapped.param_space)"
+            )
+
+
+class EpisodeLedger:
+    """Per-sub-env books shared by the curriculum wrappers.
+
+    For each sub-env it holds the params of the running episode (``current``), the params sent
+    for a later episode and not yet used (``pending``) and the running undiscounted return. The
+    wrappers call ``start`` when an episode begins and ``finish`` when it ends; both compare the
+    params the env reported in its info with the books and raise ``CurriculumMismatchError`` on
+    any difference. ``finish`` updates the teacher.
+
+    Args:
+        teacher: The teacher to sample from and update.
+        normalizers: One ``raw return -> score`` function per sub-env.
+    """
+
+    def __init__(self, teacher: Teacher, normalizers: Sequence[Callable[[float], float]]) -> None:
+        self.teacher = teacher
+        self.num_envs = len(normalizers)
+        self._normalizers = list(normalizers)
+        self.current: list[np.ndarray | None] = [None] * self.num_envs
+        self.pending: list[np.ndarray | None] = [None] * self.num_envs
+        self.returns = np.zeros(self.num_envs, dtype=np.float64)
+        self.episodes = 0
+        self._scores: deque[float] = deque(maxlen=STATS_WINDOW)
+        self._raw_returns: deque[float] = deque(maxlen=STATS_WINDOW)
+
+    def sample_pending(self, index: int) -> np.ndarray:
+        """Draw the teacher's next params and record them as ``index``'s pending set."""
+        # A copy: the teacher may keep (and later change) the array it returned.
+        params = np.array(self.teacher.sample(), dtype=np.float64)
+        params.flags.writeable = False
+        self.pending[index] = params
+        return params
+
+    def start(self, index: int, reported: Any, expected: np.ndarray | None) -> None:
+        """Record that sub-env ``index`` began an episode whose info reported ``reported``.
+
+        Args:
+            index: The sub-env.
+            reported: ``info["params"]`` of the episode's reset.
+            expected: The params the wrapper sent for this episode, or ``None`` when the caller
+                chose them (``options={"params": ...}``): then ``reported`` is taken as is.
+
+        Raises:
+            CurriculumMismatchError: ``reported`` differs from ``expected``.
+        """
+        params = self._as_vector(index, reported, "started")
+        if expected is not None and not np.array_equal(params, expected):
+            raise CurriculumMismatchError(
+                f"sub-env {index} started an episode with params {params.tolist()}, but the "
+                f"curriculum had sent {expected.tolist()} for it. Something else set this "
+                "sub-env's params (another set_next_params caller, a reset with options the "
+                "wrapper did not see, or a wrapper that resets the env on its own); the "
+                "teacher would be paired with the wrong episodes."
+            )
+        params.flags.writeable = False
+        self.current[index] = params
+        self.returns[index] = 0.0
+
+    def finish(self, index: int, reported: Any) -> tuple[np.ndarray, float, float]:
+        """Report sub-env ``index``'s finished episode to the teacher.
+
+        Args:
+            index: The sub-env.
+            reported: ``info["params"]`` of the episode's last step.
+
+        Returns:
+            The episode's params, its raw undiscounted return and the normalised score the
+            teacher was updated with.
+
+        Raises:
+            CurriculumMismatchError: the episode's params differ from those its start reported,
+                or no start was recorded.
+        """
+        params = self._as_vector(index, reported, "finished")
+        current = self.current[index]
+        if current is None:
+            raise CurriculumMismatchError(
+                f"sub-env {index} finished an episode the curriculum never saw start; call "
+                "reset() on the curriculum wrapper (not on the env below it) before stepping"
+            )
+        if not np.array_equal(params, current):
+            raise CurriculumMismatchError(
+                f"sub-env {index} finished an episode with params {params.tolist()}, but that "
+                f"episode started with {current.tolist()}; the env was reset behind the "
+                "curriculum wrapper's back, so its return cannot be paired with its params"
+            )
+        raw_return = float(self.returns[index])
+        score = float(self._normalizers[index](raw_return))
+        self.teacher.update(params, score)
+        self.episodes += 1
+        self._scores.append(score)
+        self._raw_returns.append(raw_return)
+        self.current[index] = None
+        self.returns[index] = 0.0
+        return params, raw_return, score
+
+    def metrics(self) -> dict[str, float]:
+        """``teacher.metrics()`` plus ``episodes`` reported and the mean ``score`` and raw
+        ``return`` of the last ``STATS_WINDOW`` of them (NaN before the first)."""
+        numbers = dict(self.teacher.metrics())
+        numbers["episodes"] = float(self.episodes)
+        numbers["mean_score"] = float(np.mean(self._scores)) if self._scores else float("nan")
+        numbers["mean_return"] = (
+            float(np.mean(self._raw_returns)) if self._raw_returns else float("nan")
+        )
+        return numbers
+
+    def _as_vector(self, index: int, reported: Any, what: str) -> np.ndarray:
+        if reported is None:
+            raise CurriculumMismatchError(
+                f"sub-env {index} {what} an episode without info['params']; the curriculum "
+                "needs a teachgym parameterized env, and wrappers that keep the env's info"
+            )
+        return np.array(reported, dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------- one env
+
+
+class TeacherWrapper(gym.Wrapper):  # type: ignore[type-arg]
+    """Runs a teacher's curriculum on one env in one process.
+
+    At each ``reset`` it asks the teacher for params and passes them as
+    ``options={"params": ...}``, unless the caller passes ``options={"params": ...}`` itself:
+    then those are used, and their episode is reported to the teacher all the same. When the
+    episode ends (``terminated`` or ``truncated``) it calls ``teacher.update(params, score)`` with
+    the params from the last step's ``info["params"]`` and the undiscounted return normalised by
+    ``env.unwrapped.normalize_return``, and adds ``info["episode_return"]`` (raw) and
+    ``info["teacher_score"]`` (normalised) to that step's info.
+
+    Works through other wrappers; place it outside ``TimeLimit`` (an inner time limit's
+    truncation would otherwise never reach it, and the cut episode would not be reported) and
+    inside reward wrappers. A ``reset`` before the episode ended drops that episode unreported.
+
+    Args:
+        env: A teachgym parameterized env, possibly wrapped.
+        teacher: A teacher over the same ``ParamSpace`` as ``env.unwrapped.param_space``.
+
+    Raises:
+        ValueError: the env is not parameterized, or its space is not the teacher's.
+
+    Example:
+        >>> env = gym.make("teachgym/StumpTracks-v0")
+        >>> teacher = teachgym.teachers.make("alp-gmm", env.unwrapped.param_space, seed=0)
+        >>> env = TeacherWrapper(env, teacher)
+    """
+
+    def __init__(self, env: gym.Env, teacher: Teacher) -> None:
+        super().__init__(env)
+        base = env.unwrapped
+        check_param_spaces(teacher, [getattr(base, "param_space", None)])
+        self.teacher = teacher
+        self.ledger = EpisodeLedger(teacher, [base.normalize_return])  # type: ignore[attr-defined]
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Reset with the teacher's next params, or with ``options["params"]`` when given."""
+        options = dict(options or {})
+        expected = None
+        if options.get("params") is None:
+            expected = self.ledger.sample_pending(0)
+            options["params"] = expected
+        obs, info = self.env.reset(seed=seed, options=options)
+        self.ledger.pending[0] = None
+        self.ledger.start(0, info.get("params"), expected)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        """Step the env; at an episode's end, update the teacher and annotate the info."""
+        if self.ledger.current[0] is None:
+            raise RuntimeError("TeacherWrapper: call reset() before step() (and after an end)")
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self.ledger.returns[0] += float(reward)
+        if terminated or truncated:
+            _, raw_return, score = self.ledger.finish(0, info.get("params"))
+            info[EPISODE_RETURN_KEY] = raw_return
+            info[TEACHER_SCORE_KEY] = score
+        return obs, reward, terminated, truncated, info
+
+    def metrics(self) -> dict[str, float]:
+        """Numbers for the logger (``teacher/`` prefix): see ``EpisodeLedger.metrics``."""
+        return self.ledger.metrics()
+
+
+# ---------------------------------------------------------------------------- Gymnasium vector
+
+
+class CurriculumVectorEnv(VectorWrapper):
+    """Runs a teacher's curriculum on a Gymnasium ``SyncVectorEnv`` or ``AsyncVectorEnv``.
+
+    The teacher stays in the main process. Gymnasium's default autoreset mode, ``NEXT_STEP``,
+    resets a sub-env on the step *after* the one that ended its episode, without options. So
+    when sub-env ``i`` ends an episode the wrapper reports it (params from that step's
+    ``info["params"]``, return summed here), samples the teacher at once and stores the sample
+    in the sub-env's pending slot (``set_next_params``); the reset on the next step uses it and
+    its ``info["params"]`` is checked against it. The teacher's newest sample is thus used with
+    no episode of lag. ``reset()`` of the whole vector env gives every sub-env a pending set
+    first (or uses ``options["params"]`` when the caller gives them); the episodes it cuts
+    short are not reported. ``options["reset_mask"]`` (partial reset) is supported likewise.
+
+    The other autoreset modes are rejected: ``SAME_STEP`` would need the params one episode
+    ahead (use the SB3 wrapper's scheme) and ``DISABLED`` leaves resets to the caller.
+
+    Gymnasium's ``VectorEnv.call`` reaches every sub-env with the same arguments, so params
+    for one sub-env go through the sub-env itself: ``SyncVectorEnv.envs[i]``, or for
+    ``AsyncVectorEnv`` one ``"_call"`` message on worker ``i``'s pipe (the protocol behind
+    ``call``, addressed to a single worker).
+
+    Args:
+        env: A ``SyncVectorEnv`` or ``AsyncVectorEnv`` (possibly under vector wrappers that keep
+            rewards and infos) of teachgym parameterized envs, autoreset mode ``NEXT_STEP``.
+        teacher: A teacher over the sub-envs' ``ParamSpace``.
+
+    Raises:
+        ValueError: the sub-envs are not parameterized, their space is not the teacher's, or
+            the autoreset mode is not ``NEXT_STEP``.
+        TypeError: the base vector env is neither ``SyncVectorEnv`` nor ``AsyncVectorEnv``.
+    """
+
+    def __init__(self, env: VectorEnv, teacher: Teacher) -> None:
+        super().__init__(env)
+        base = env.unwrapped
+        if not isinstance(base, (SyncVectorEnv, AsyncVectorEnv)):
+            raise TypeError(
+                "CurriculumVectorEnv needs a gymnasium SyncVectorEnv or AsyncVectorEnv "
+                f"underneath; got {type(base).__name__}"
+            )
+        mode = AutoresetMode(base.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
+        if mode is not AutoresetMode.NEXT_STEP:
+            raise ValueError(
+                f"CurriculumVectorEnv supports autoreset_mode=NEXT_STEP (Gymnasium's default); "
+                f"got {mode.name}. Build the vector env with autoreset_mode='NextStep'"
+            )
+        try:
+            env_spaces = base.get_attr("param_space")
+            ranges = base.get_attr("return_range")
+        except AttributeError:
+            env_spaces, ranges = (None,) * env.num_envs, ()
+        check_param_spaces(teacher, env_spaces)
+        self.teacher = teacher
+        self._base = base
+        self.ledger = EpisodeLedger(teacher, [return_normalizer(r) for r in ranges])
+        self._resetting = np.zeros(self.num_envs, dtype=bool)
+        self._started = False
+
+    def reset(
+        self, *, seed: int | list[int | None] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        """Reset the sub-envs (all, or ``options["reset_mask"]``) with pending params.
+
+        Episodes cut short by this reset are not reported to the teacher.
+        """
+        mask = np.ones(self.num_envs, dtype=bool)
+        if options is not None and options.get("reset_mask") is not None:
+            mask = np.asarray(options["reset_mask"], dtype=bool)
+        chosen_by_caller = options is not None and options.get("params") is not None
+        indices = np.flatnonzero(mask).tolist()
+        if not chosen_by_caller:
+            self._send_pending([i for i in indices if self.ledger.pending[i] is None])
+        obs, infos = self.env.reset(seed=seed, options=options)  # type: ignore[arg-type]
+        reported = _vector_info_rows(infos, "params", self.num_envs)
+        for i in indices:
+            expected = None if chosen_by_caller else self.ledger.pending[i]
+            self.ledger.start(i, reported[i], expected)
+            if not chosen_by_caller:
+                self.ledger.pending[i] = None
+        self._resetting[mask] = False
+        self._started = True
+        return obs, infos
+
+    def step(self, actions: Any) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """Step the sub-envs; report ended episodes and send the next params at once."""
+        if not self._started:
+            raise RuntimeError("CurriculumVectorEnv: call reset() before step()")
+        obs, rewards, terminations, truncations, infos = self.env.step(actions)
+        ledger = self.ledger
+        restarted = np.flatnonzero(self._resetting).tolist()
+        if restarted:
+            # NEXT_STEP: this step was the reset of the sub-envs that ended last step; their
+            # reset info names the params the new episode uses (the pending set sent for it).
+            reported = _vector_info_rows(infos, "params", self.num_envs)
+            for i in restarted:
+                ledger.start(i, reported[i], ledger.pending[i])
+                ledger.pending[i] = None
+        # A reset step's reward is 0 and belongs to no episode.
+        ledger.returns += np.where(self._resetting, 0.0, rewards)
+        ended = np.logical_or(terminations, truncations)
+        self._resetting = ended
+        ended_indices = np.flatnonzero(ended).tolist()
+        if ended_indices:
+            reported = _vector_info_rows(infos, "params", self.num_envs)
+            raw_returns = np.zeros(self.num_envs, dtype=np.float64)
+            scores = np.zeros(self.num_envs, dtype=np.float64)
+            for i in ended_indices:
+                _, raw_returns[i], scores[i] = ledger.finish(i, reported[i])
+            infos[EPISODE_RETURN_KEY], infos["_" + EPISODE_RETURN_KEY] = raw_returns, ended
+            infos[TEACHER_SCORE_KEY], infos["_" + TEACHER_SCORE_KEY] = scores, ended.copy()
+            self._send_pending([i for i in ended_indices if ledger.pending[i] is None])
+        return obs, rewards, terminations, truncations, infos
+
+    def metrics(self) -> dict[str, float]:
+        """Numbers for the logger (``teacher/`` prefix): see ``EpisodeLedger.metrics``."""
+        return self.ledger.metrics()
+
+    def _send_pending(self, indices: Sequence[int]) -> None:
+        """Sample the teacher for each of ``indices`` and store it in that sub-env's slot."""
+        if not indices:
+            return
+        params = {int(i): self.ledger.sample_pending(int(i)) for i in indices}
+        base = self._base
+        if isinstance(base, SyncVectorEnv):
+            for i, vector in params.items():
+                base.envs[i].get_wrapper_attr("set_next_params")(vector)
+            return
+        if base._state is not AsyncState.DEFAULT:
+            raise RuntimeError(
+                f"AsyncVectorEnv is waiting for {base._state.value}; cannot send params"
+            )
+        # One "_call" per addressed worker, all sent before any reply is read, so the workers
+        # validate and store in parallel. A worker that raises answers (None, False) and queues
+        # its exception; _raise_if_errors re-raises it here, as AsyncVectorEnv.call does.
+        for i, vector in params.items():
+            base.parent_pipes[i].send(("_call", ("set_next_params", (vector,), {})))
+        successes = [True] * self.num_envs
+        for i in params:
+            _, successes[i] = base.parent_pipes[i].recv()
+        base._raise_if_errors(successes)
+
+
+def _vector_info_rows(infos: dict[str, Any], key: str, num_envs: int) -> list[Any]:
+    """Row ``i`` of a Gymnasium vector info ``key``, or ``None`` where sub-env ``i`` lacks it."""
+    values = infos.get(key)
+    if values is None:
+        return [None] * num_envs
+    mask = infos.get("_" + key)
+    return [row if mask is None or mask[i] else None for i, row in enumerate(values)]
