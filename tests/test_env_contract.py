@@ -73,6 +73,28 @@ def test_gymnasium_env_checker_passes_without_warnings(env_id):
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
+def test_stable_baselines3_env_checker_passes_without_warnings(env_id):
+    """Walkers as they are; grid envs through the learner-ready flat and RGB wrappers (SB3 does
+    not take MiniGrid's dict with a text mission)."""
+    from minigrid.minigrid_env import MiniGridEnv
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    from teachgym.envs.wrappers import GridFlatObs, GridRGBObs
+
+    env = gym.make(env_id)
+    candidates = (
+        [GridFlatObs(env), GridRGBObs(gym.make(env_id))]
+        if isinstance(env.unwrapped, MiniGridEnv)
+        else [env]
+    )
+    for candidate in candidates:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            sb3_check_env(candidate, warn=True)
+        candidate.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
 def test_exposes_param_space_return_range_and_threshold(env_id):
     info = teachgym.envs.env_info(env_id)
     low, high = info["return_range"]
