@@ -108,11 +108,41 @@ PAIRS = [
         "MiniGrid-KeyCorridorS3R3-v0",
         {"num_locked_rooms": 2, "key_distance": 0.625, "num_distractors": 3},
     ),
+    Pair(
+        "NoisyRooms no noise",
+        "teachgym/NoisyRooms-v0",
+        "MiniGrid-MultiRoom-N6-v0",
+        {"num_rooms": 6, "room_size": 7, "noisy_fraction": 0.0, "noise_prob": 0.0},
+    ),
+    Pair(
+        "NoisyRooms centre",
+        "teachgym/NoisyRooms-v0",
+        "MiniGrid-MultiRoom-N6-v0",
+        {"num_rooms": 3.5, "room_size": 7, "noisy_fraction": 0.5, "noise_prob": 0.5},
+    ),
+    Pair(
+        "NoisyRooms worst",
+        "teachgym/NoisyRooms-v0",
+        "MiniGrid-MultiRoom-N6-v0",
+        {"num_rooms": 6, "room_size": 10, "noisy_fraction": 1.0, "noise_prob": 1.0},
+        note="every floor tile of six 10x10 rooms flickers every step",
+    ),
+    Pair(
+        "NoisyTVRooms centre",
+        "teachgym/NoisyTVRooms-v0",
+        "MiniGrid-MultiRoom-N6-v0",
+        {"num_rooms": 3.5, "room_size": 7, "num_tvs": 1.5},
+    ),
 ]
 
 
 def _steps_per_second(
-    env_id: str, steps: int, seed: int, params: dict[str, float] | None, kwargs: dict[str, Any]
+    env_id: str,
+    steps: int,
+    seed: int,
+    params: dict[str, float] | None,
+    kwargs: dict[str, Any],
+    int_actions: bool = False,
 ) -> float:
     env = gym.make(env_id, **kwargs)
     space = getattr(env.unwrapped, "param_space", None)
@@ -123,6 +153,10 @@ def _steps_per_second(
         options = {"params": centre}
     env.action_space.seed(seed)
     actions = [env.action_space.sample() for _ in range(steps)]
+    if int_actions:
+        # Like for like: teachgym's grid envs turn numpy ints into ints before MiniGrid's step,
+        # which is slow on numpy ints; giving both envs ints isolates everything else.
+        actions = [int(action) for action in actions]
     env.reset(seed=seed, options=options)
     start = time.perf_counter()
     for action in actions:
@@ -134,11 +168,13 @@ def _steps_per_second(
     return steps / elapsed
 
 
-def bench_pair(pair: Pair, steps: int, repeats: int) -> dict[str, Any]:
+def bench_pair(pair: Pair, steps: int, repeats: int, int_actions: bool) -> dict[str, Any]:
     ours, base = [], []
     for repeat in range(repeats):
-        ours.append(_steps_per_second(pair.ours, steps, repeat, pair.params, pair.ours_kwargs))
-        base.append(_steps_per_second(pair.base, steps, repeat, None, {}))
+        ours.append(
+            _steps_per_second(pair.ours, steps, repeat, pair.params, pair.ours_kwargs, int_actions)
+        )
+        base.append(_steps_per_second(pair.base, steps, repeat, None, {}, int_actions))
     ours_median, base_median = statistics.median(ours), statistics.median(base)
     return {
         "name": pair.name,
@@ -161,13 +197,19 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="alternating runs per env")
     parser.add_argument("--only", nargs="*", help="substrings of pair names to run")
     parser.add_argument(
+        "--int-actions",
+        action="store_true",
+        help="give discrete envs Python ints instead of the numpy ints action_space.sample() "
+        "returns (like-for-like for MiniGrid, whose step is slow on numpy ints)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=Path("benchmarks/results/env_speed.json"), help="JSON output"
     )
     args = parser.parse_args()
     pairs = [p for p in PAIRS if not args.only or any(s in p.name for s in args.only)]
     results = []
     for pair in pairs:
-        row = bench_pair(pair, args.steps, args.repeats)
+        row = bench_pair(pair, args.steps, args.repeats, args.int_actions)
         results.append(row)
         print(
             f"{row['name']:<34} {row['ours_steps_per_s']:>9.0f} steps/s  vs {row['base']:<28} "
@@ -179,7 +221,10 @@ def main() -> None:
         json.dumps(
             {
                 "command": "python benchmarks/bench_env_speed.py "
-                f"--steps {args.steps} --repeats {args.repeats}",
+                f"--steps {args.steps} --repeats {args.repeats}"
+                + (f" --only {' '.join(args.only)}" if args.only else "")
+                + (" --int-actions" if args.int_actions else "")
+                + f" --out {args.out}",
                 "machine": f"{platform.processor() or platform.machine()}, "
                 f"{platform.python_version()}",
                 "date": time.strftime("%Y-%m-%d"),

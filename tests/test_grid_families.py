@@ -503,3 +503,42 @@ def test_mastery_and_return_range_follow_minigrid():
     for env_class in (GridNavigation, GridKeyDoor):
         assert env_class.return_range == (0.0, 1.0)
         assert env_class.mastery_threshold == 0.0
+
+
+# ---------------------------------------------------------------------- one-pass agent view
+@pytest.mark.parametrize(
+    "env_id",
+    [
+        "teachgym/GridNavigation-v0",
+        "teachgym/GridKeyDoor-v0",
+        "teachgym/NoisyRooms-v0",
+        "teachgym/NoisyTVRooms-v0",
+    ],
+)
+@pytest.mark.parametrize("env_kwargs", [{}, {"see_through_walls": True, "agent_view_size": 5}])
+def test_one_pass_agent_view_equals_minigrids(env_id, env_kwargs):
+    """ParameterizedGridEnv.gen_obs_grid must see exactly what MiniGrid's slice-and-rotate sees,
+    in every direction and at the grid's borders (where the view leaves the grid)."""
+    from minigrid.minigrid_env import MiniGridEnv
+
+    env = gym.make(env_id, **env_kwargs)
+    base = env.unwrapped
+    rng = np.random.default_rng(0)
+    directions, border_views = set(), 0
+    for episode in range(4):
+        env.reset(seed=episode, options={"params": base.param_space.sample(rng)})
+        for _ in range(150):
+            ours_grid, ours_vis = base.gen_obs_grid()
+            stock_grid, stock_vis = MiniGridEnv.gen_obs_grid(base)
+            np.testing.assert_array_equal(ours_vis, stock_vis)
+            np.testing.assert_array_equal(ours_grid.encode(ours_vis), stock_grid.encode(stock_vis))
+            np.testing.assert_array_equal(ours_grid.encode(), stock_grid.encode())
+            directions.add(base.agent_dir)
+            top_x, top_y, bottom_x, bottom_y = base.get_view_exts()
+            border_views += min(top_x, top_y) < 0 or bottom_x > base.width or bottom_y > base.height
+            action = rng.choice([0, 1, 2, 2, 2, 3, 5])
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                break
+    assert directions == {0, 1, 2, 3}
+    assert border_views > 0

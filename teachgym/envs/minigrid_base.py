@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, SupportsFloat
 
+import numpy as np
+from minigrid.core.grid import Grid
 from minigrid.core.mission import MissionSpace
+from minigrid.core.world_object import Wall
 from minigrid.minigrid_env import MiniGridEnv
 
 from teachgym.envs.base import ParameterizedEnv
@@ -65,6 +68,41 @@ class ParameterizedGridEnv(ParameterizedEnv, GridSnapshotMixin, MiniGridEnv):
         # for a numpy integer (what ``action_space.sample()`` and stable-baselines3 pass) each
         # comparison costs ~5 µs against ~0.05 µs for an int: 10-15% of a step.
         return super().step(int(action))
+
+    def gen_obs_grid(self, agent_view_size: int | None = None) -> tuple[Grid, np.ndarray]:
+        """MiniGrid's agent view, built in one pass instead of slice-then-rotate.
+
+        MiniGrid slices the view out of the grid and then rotates it ``agent_dir + 1`` times,
+        allocating a new grid per rotation; about a sixth of a step. Here each view cell is read
+        straight from the grid cell it shows. ``tests/test_grid_families.py`` checks the result
+        equals MiniGrid's on every family, direction and border position.
+        """
+        size = agent_view_size or self.agent_view_size
+        agent_x, agent_y = self.agent_pos
+        forward_x, forward_y = self.dir_vec
+        right_x, right_y = -forward_y, forward_x
+        half = size // 2
+        view = Grid(size, size)
+        view_cells = view.grid
+        cells, width, height = self.grid.grid, self.grid.width, self.grid.height
+        k = 0
+        for row in range(size):  # view row 0 is the farthest ahead, row size-1 the agent's
+            ahead = size - 1 - row
+            left_x = agent_x + forward_x * ahead - right_x * half
+            left_y = agent_y + forward_y * ahead - right_y * half
+            for column in range(size):
+                x, y = left_x + right_x * column, left_y + right_y * column
+                view_cells[k] = (
+                    cells[y * width + x] if 0 <= x < width and 0 <= y < height else Wall()
+                )
+                k += 1
+        agent_cell = (half, size - 1)
+        if self.see_through_walls:
+            vis_mask = np.ones((size, size), dtype=bool)
+        else:
+            vis_mask = view.process_vis(agent_pos=agent_cell)
+        view.set(*agent_cell, self.carrying if self.carrying else None)
+        return view, vis_mask
 
     def _apply_params(self, params: Any) -> None:
         # Grid families read self.params in _gen_grid, which reset() calls after this hook.
