@@ -6,6 +6,9 @@
     teachgym bench toy [--teachers NAME ...] ...   the toy testbed (Portelas et al. 2019, §4)
     teachgym play ENV [--param NAME=VALUE ...]     drive a grid env with the keyboard
     teachgym render ENV [--param ...] --out F.gif  record an episode of any env
+    teachgym train ENV [--teacher NAME] [--algo NAME] ...   train a student in a curriculum
+    teachgym train --resume RUN_DIR [--steps N]    continue a run from its last checkpoint
+    teachgym eval RUN_DIR | --model F.zip --env ID  % of the env's test set mastered
 
 Each command is a sub-parser with a ``handler``; later commands (train, eval, play, render)
 add an ``_add_<command>_parser`` function and one line in ``build_parser``. Bad input is
@@ -20,6 +23,7 @@ import inspect
 import json
 import math
 import os
+import shlex
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -48,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:  # argparse's own errors (already printed) and --help
         return exit_.code if isinstance(exit_.code, int) else 2
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     try:
         return int(args.handler(args))
     except UsageError as error:
@@ -67,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_bench_parser(commands)
     _add_play_parser(commands)
     _add_render_parser(commands)
+    _add_train_parser(commands)
+    _add_eval_parser(commands)
     return parser
 
 
@@ -383,6 +390,317 @@ def _load_actions(text: str) -> list[Any]:
     if not isinstance(actions, list):
         raise UsageError(f"--actions: expected a JSON list of actions; got {actions!r}")
     return actions
+
+
+# ---------------------------------------------------------------------------------- train
+# (option, TrainConfig field) for every option that sets a config field; --resume accepts only
+# _RESUME_OVERRIDES, because a resumed run keeps the configuration it was started with.
+_TRAIN_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("--algo", "algorithm"),
+    ("--algo-kwarg", "algorithm_kwargs"),
+    ("--policy", "policy"),
+    ("--env-kwarg", "env_kwargs"),
+    ("--obs", "obs_wrapper"),
+    ("--teacher", "teacher"),
+    ("--teacher-kwarg", "teacher_kwargs"),
+    ("--n-envs", "n_envs"),
+    ("--vec-env", "vec_env"),
+    ("--steps", "total_timesteps"),
+    ("--device", "device"),
+    ("--seed", "seed"),
+    ("--eval-interval", "eval_interval"),
+    ("--eval-episodes", "eval_episodes"),
+    ("--eval-kind", "eval_kind"),
+    ("--no-mastery-map", "mastery_map"),
+    ("--checkpoint-interval", "checkpoint_interval"),
+    ("--keep-checkpoints", "keep_checkpoints"),
+    ("--no-replay-buffer", "save_replay_buffer"),
+    ("--out", "run_dir"),
+    ("--import", "imports"),
+    ("--torch-threads", "torch_threads"),
+    ("--verbose", "verbose"),
+)
+_RESUME_OVERRIDES = ("total_timesteps", "device", "torch_threads")
+
+
+def _add_train_parser(commands: Any) -> None:
+    from teachgym.training_config import EVAL_KINDS, VEC_ENV_CHOICES, TrainConfig, field_help
+
+    defaults = TrainConfig(env_id="-")
+
+    def described(field: str, extra: str = "") -> str:
+        default = getattr(defaults, field)
+        shown = "" if default in ({}, [], None) else f" (default: {default})"
+        # argparse %-formats help strings.
+        return (field_help(field) + extra + shown).replace("``", "").replace("%", "%%")
+
+    parser = commands.add_parser(
+        "train",
+        help="train a student (any stable-baselines3 algorithm) in a teacher's curriculum",
+        description=(
+            "Train a stable-baselines3 student on a parameterized env while a teacher picks each "
+            "episode's parameters. Writes a run folder: config.json, command.txt, TensorBoard "
+            "logs, checkpoints, eval.csv, the final model and plots. Example: teachgym train "
+            "teachgym/GridNavigation-v0 --teacher alp-gmm --steps 200000 --out runs/nav"
+        ),
+    )
+    parser.add_argument(
+        "env", nargs="?", metavar="ENV", help="env id, e.g. teachgym/GridNavigation-v0"
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue RUN_DIR from its last complete checkpoint (teacher history and step "
+        "counter intact); only --steps, --device and --torch-threads may change",
+    )
+    value_options = (
+        ("--algo", "algorithm", str, "NAME"),
+        ("--policy", "policy", str, "NAME"),
+        ("--obs", "obs_wrapper", str, "WRAPPER"),
+        ("--teacher", "teacher", str, "NAME"),
+        ("--n-envs", "n_envs", _positive_int, "N"),
+        ("--steps", "total_timesteps", _positive_int, "N"),
+        ("--device", "device", str, "DEVICE"),
+        ("--seed", "seed", _non_negative_int, "SEED"),
+        ("--eval-interval", "eval_interval", _non_negative_int, "STEPS"),
+        ("--eval-episodes", "eval_episodes", _non_negative_int, "N"),
+        ("--checkpoint-interval", "checkpoint_interval", _non_negative_int, "STEPS"),
+        ("--keep-checkpoints", "keep_checkpoints", _positive_int, "N"),
+        ("--out", "run_dir", str, "RUN_DIR"),
+        ("--torch-threads", "torch_threads", _positive_int, "N"),
+        ("--verbose", "verbose", _non_negative_int, "LEVEL"),
+    )
+    for option, field, kind, metavar in value_options:
+        parser.add_argument(option, dest=field, type=kind, metavar=metavar, help=described(field))
+    parser.add_argument(
+        "--vec-env", dest="vec_env", choices=VEC_ENV_CHOICES, help=described("vec_env")
+    )
+    parser.add_argument(
+        "--eval-kind", dest="eval_kind", choices=EVAL_KINDS, help=described("eval_kind")
+    )
+    for option, field in (
+        ("--algo-kwarg", "algorithm_kwargs"),
+        ("--env-kwarg", "env_kwargs"),
+        ("--teacher-kwarg", "teacher_kwargs"),
+    ):
+        parser.add_argument(
+            option,
+            dest=field,
+            action="append",
+            type=_name_value_json,
+            metavar="KEY=VALUE",
+            help=described(field, " VALUE is parsed as JSON when it can be; repeatable."),
+        )
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        metavar="MODULE",
+        help=described("imports", " Repeatable."),
+    )
+    parser.add_argument(
+        "--no-mastery-map",
+        dest="mastery_map",
+        action="store_const",
+        const=False,
+        help="skip the final 10 × 10 grid evaluation and mastery map of 2-D spaces",
+    )
+    parser.add_argument(
+        "--no-replay-buffer",
+        dest="save_replay_buffer",
+        action="store_const",
+        const=False,
+        help="leave off-policy replay buffers out of checkpoints (smaller; a resumed run "
+        "starts with an empty buffer)",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=_run_train, prog=parser.prog)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from teachgym.training import TrainConfig, Trainer
+
+    values: dict[str, Any] = {}
+    for _, field in _TRAIN_OPTIONS:
+        value = getattr(args, field)
+        if value is None:
+            continue
+        values[field] = dict(value) if field.endswith("_kwargs") else value
+    command = shlex.join(["teachgym", *args.argv])
+    try:
+        if args.resume is not None:
+            fixed = [
+                option
+                for option, field in _TRAIN_OPTIONS
+                if field in values and field not in _RESUME_OVERRIDES
+            ]
+            if args.env is not None:
+                fixed.insert(0, "ENV")
+            if fixed:
+                raise UsageError(
+                    f"--resume continues a run with its saved config; {', '.join(fixed)} cannot "
+                    "be changed (only --steps, --device and --torch-threads can)"
+                )
+            trainer = Trainer.resume(
+                args.resume,
+                total_timesteps=values.get("total_timesteps"),
+                device=values.get("device"),
+                torch_threads=values.get("torch_threads"),
+                command=command,
+                progress=not args.no_progress,
+            )
+            checkpoint = trainer.resumed_from
+            assert checkpoint is not None
+            print(
+                f"Resuming {trainer.run.path} from {checkpoint.path.name}: step "
+                f"{trainer.num_timesteps:,}, {trainer.teacher.n_updates:,} teacher updates"
+            )
+        else:
+            if args.env is None:
+                raise UsageError("give the ENV id to train on, or --resume RUN_DIR")
+            config = TrainConfig(env_id=args.env, **values)
+            trainer = Trainer.new(config, command=command, progress=not args.no_progress)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    try:
+        result = trainer.learn()
+    finally:
+        trainer.close()
+    print(
+        f"Trained {result.num_timesteps:,} steps, {result.episodes:,} episodes; "
+        f"run folder: {result.run_dir}"
+    )
+    if result.evaluation is not None:
+        _print_evaluation(result.evaluation)
+    return 0
+
+
+# ---------------------------------------------------------------------------------- eval
+def _add_eval_parser(commands: Any) -> None:
+    from teachgym.training_config import EVAL_KINDS
+
+    parser = commands.add_parser(
+        "eval",
+        help="%% of an env's fixed test set a trained policy masters",
+        description=(
+            "Run the deterministic policy on the env's fixed test set (teachgym.envs.test_set) "
+            "and report the %% of tasks mastered (return above the env's mastery threshold), "
+            "writing per-task returns as CSV and JSON. Give a run folder, or --model and --env."
+        ),
+    )
+    parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR", help="a run folder")
+    parser.add_argument("--model", type=Path, metavar="FILE.zip", help="a saved SB3 model")
+    parser.add_argument("--env", metavar="ENV", help="env id of --model")
+    parser.add_argument("--algo", metavar="NAME", help="algorithm of --model (default: ppo)")
+    parser.add_argument(
+        "--env-kwarg",
+        dest="env_kwargs",
+        action="append",
+        type=_name_value_json,
+        default=[],
+        metavar="KEY=VALUE",
+        help="constructor option of --env (as in training); repeatable",
+    )
+    parser.add_argument(
+        "--obs", dest="obs_wrapper", metavar="WRAPPER", help="observation wrapper of --model"
+    )
+    parser.add_argument(
+        "--import", dest="imports", action="append", default=[], metavar="MODULE",
+        help="module to import first (your envs); repeatable",
+    )  # fmt: skip
+    parser.add_argument(
+        "--checkpoint",
+        choices=("final", "latest"),
+        default="final",
+        help="RUN_DIR's final model (default) or its newest checkpoint",
+    )
+    parser.add_argument(
+        "--kind", choices=EVAL_KINDS, help="test set: uniform (50 draws) or grid (10 × 10, 2-D)"
+    )
+    parser.add_argument("--episodes", type=_positive_int, help="episodes per task (default: 1)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="where the per-task returns go (.csv or .json); default: RUN_DIR/eval_<checkpoint>"
+        "_<kind>.csv and .json, or beside --model",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=_run_eval, prog=parser.prog)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from teachgym.agents.sb3 import load_model
+    from teachgym.evaluation import evaluate, evaluate_run
+
+    if args.out is not None and args.out.suffix.lower() not in (".csv", ".json"):
+        raise UsageError(f"--out must end in .csv or .json; got {str(args.out)!r}")
+    progress = not args.no_progress
+    try:
+        if args.run_dir is not None:
+            extra = [
+                option
+                for option, value in (
+                    ("--model", args.model), ("--env", args.env), ("--algo", args.algo),
+                    ("--env-kwarg", args.env_kwargs), ("--obs", args.obs_wrapper),
+                    ("--import", args.imports),
+                )
+                if value
+            ]  # fmt: skip
+            if extra:
+                raise UsageError(
+                    f"RUN_DIR has its own model and env; drop {', '.join(extra)} (or drop RUN_DIR)"
+                )
+            result = evaluate_run(
+                args.run_dir,
+                checkpoint=args.checkpoint,
+                kind=args.kind,
+                episodes=args.episodes,
+                device=args.device,
+                progress=progress,
+            )
+            stem = args.run_dir / f"eval_{args.checkpoint}_{result.kind}"
+        else:
+            if args.model is None or args.env is None:
+                raise UsageError("give a RUN_DIR, or both --model FILE.zip and --env ENV")
+            model = load_model(str(args.model), args.algo or "ppo", device=args.device)
+            result = evaluate(
+                model,
+                args.env,
+                env_kwargs=dict(args.env_kwargs),
+                obs_wrapper=args.obs_wrapper or "auto",
+                kind=args.kind or "uniform",
+                episodes=args.episodes or 1,
+                imports=args.imports,
+                progress=progress,
+            )
+            stem = args.model.with_name(f"{args.model.stem}_eval_{result.kind}")
+    except (ValueError, FileNotFoundError) as error:
+        raise UsageError(str(error)) from None
+    if args.out is None:
+        written = [stem.with_suffix(".csv"), stem.with_suffix(".json")]
+    else:
+        _check_output_path(args.out, "--out")
+        written = [args.out]
+    for path in written:
+        if path.suffix.lower() == ".csv":
+            result.write_csv(path)
+        else:
+            result.write_json(path)
+    _print_evaluation(result)
+    print(f"Per-task returns written to {', '.join(str(path) for path in written)}")
+    return 0
+
+
+def _print_evaluation(result: Any) -> None:
+    mastered = int(result.mastered.sum())
+    print(
+        f"Test set ({result.kind}, {len(result.tasks)} tasks) of {result.env_id}: "
+        f"{result.mastered_pct:.1f}% mastered ({mastered}/{len(result.tasks)} with return > "
+        f"{result.mastery_threshold:g}), mean return {result.mean_return:.3f}"
+    )
 
 
 # ---------------------------------------------------------------------------------- helpers

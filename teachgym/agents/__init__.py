@@ -1,3 +1,27 @@
-"""Students: stable-baselines3 integration, Go-Explore and Adversarial Surprise (issues 4–6)."""
+"""Students: stable-baselines3 integration, Go-Explore and Adversarial Surprise (issues 4–6).
 
-__all__: list[str] = []
+``teachgym.agents.sb3`` builds any stable-baselines3 algorithm by name (``build_model("ppo",
+venv)``), resolves ``device="auto"`` and makes envs ready for SB3 (``make_env``); training with
+a teacher, run folders and resume live in ``teachgym.training``. The names below load
+stable-baselines3 (and torch) on first use only: the ``train`` extra is optional.
+"""
+
+from typing import Any
+
+__all__ = [
+    "algorithm_class",
+    "available_algorithms",
+    "build_model",
+    "load_model",
+    "make_env",
+    "register_algorithm",
+    "resolve_device",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from teachgym.agents import sb3
+
+        return getattr(sb3, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

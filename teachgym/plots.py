@@ -1,0 +1,363 @@
+"""Pictures of a run (issue #4, item 3): where the teacher sampled, the learning curve, the
+mastery map, and teacher comparisons with confidence bands.
+
+Figures are drawn on matplotlib's Agg canvas directly (``matplotlib.figure.Figure``), never
+through ``pyplot``: no global figure state, no GUI backend, safe in worker processes and tests.
+``write_run_plots(run_dir)`` redraws every picture of a run folder from its files, so a user can
+re-plot a run (or a killed one) without training.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Ellipse
+
+from teachgym import state_io
+from teachgym.spaces import ParamSpace
+
+__all__ = [
+    "mean_confidence_band",
+    "plot_learning_curve",
+    "plot_mastery_curves",
+    "plot_mastery_map",
+    "plot_teacher_samples",
+    "write_run_plots",
+]
+
+_DPI = 110
+
+
+def plot_teacher_samples(
+    params: np.ndarray,
+    scores: np.ndarray,
+    space: ParamSpace,
+    path: str | os.PathLike[str],
+    *,
+    mixture: Mapping[str, Any] | None = None,
+    panels: int = 4,
+    title: str = "Where the teacher sampled",
+) -> Path:
+    """Scatter of the episodes' params over time, coloured by their score.
+
+    The history is cut into ``panels`` consecutive windows of episodes, one panel each, so the
+    curriculum's drift is visible. Spaces of more than two dimensions show their first two.
+
+    Args:
+        params: ``(n, dim)`` episode params in ``space`` units, in episode order.
+        scores: ``(n,)`` normalised returns the teacher received.
+        space: The parameter space (names and bounds for the axes).
+        path: The PNG to write.
+        mixture: An ALP-GMM mixture (``weights``, ``means``, ``covariances`` over the unit
+            cube ⊕ ALP, as in its state) drawn as 2-σ ellipses on the last panel, coloured by
+            the ALP of each mean (the quantity ALP-GMM samples by). Ignored unless the space is
+            2-D and the mixture has ``dim + 1`` columns.
+        panels: Number of time windows.
+        title: Figure title.
+    """
+    params = np.asarray(params, dtype=np.float64).reshape(-1, space.dim)
+    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
+    count = len(params)
+    panels = max(1, min(panels, count)) if count else 1
+    norm = Normalize(vmin=0.0, vmax=1.0)
+    figure = Figure(figsize=(3.6 * panels + 1.0, 3.6), dpi=_DPI, layout="constrained")
+    axes = figure.subplots(1, panels, squeeze=False)[0]
+    windows = np.array_split(np.arange(count), panels) if count else [np.arange(0)]
+    for index, (axis, window) in enumerate(zip(axes, windows, strict=True)):
+        if space.dim == 1:
+            axis.scatter(
+                window, params[window, 0], c=scores[window], cmap="viridis", norm=norm, s=6
+            )
+            axis.set_xlabel("episode")
+            axis.set_ylabel(space.names[0])
+            axis.set_ylim(space.low[0], space.high[0])
+        else:
+            axis.scatter(
+                params[window, 0], params[window, 1], c=scores[window], cmap="viridis",
+                norm=norm, s=6, alpha=0.8,
+            )  # fmt: skip
+            axis.set_xlim(space.low[0], space.high[0])
+            axis.set_ylim(space.low[1], space.high[1])
+            axis.set_xlabel(space.names[0])
+            if index == 0:
+                axis.set_ylabel(space.names[1])
+        span = f"episodes {window[0] + 1}–{window[-1] + 1}" if len(window) else "no episodes yet"
+        axis.set_title(span, fontsize=9)
+    if mixture is not None and space.dim == 2:
+        _draw_mixture(axes[-1], mixture, space)
+    colorbar = figure.colorbar(ScalarMappable(norm=norm, cmap="viridis"), ax=list(axes))
+    colorbar.set_label("score (normalised return)")
+    suffix = f" (first 2 of {space.dim} params)" if space.dim > 2 else ""
+    figure.suptitle(title + suffix, fontsize=11)
+    return _save(figure, path)
+
+
+def _draw_mixture(axis: Axes, mixture: Mapping[str, Any], space: ParamSpace) -> None:
+    means = np.asarray(mixture["means"], dtype=np.float64)
+    covariances = np.asarray(mixture["covariances"], dtype=np.float64)
+    if means.ndim != 2 or means.shape[1] != space.dim + 1:
+        return
+    span = space.high - space.low
+    alps = means[:, -1]
+    alp_norm = Normalize(vmin=0.0, vmax=max(float(alps.max()), 1e-9))
+    for mean, covariance, alp in zip(means, covariances, alps, strict=True):
+        # Unit cube → the space's units: centre shifted and scaled, covariance scaled twice.
+        centre = space.low + mean[:2] * span
+        block = covariance[:2, :2] * np.outer(span, span)
+        eigenvalues, eigenvectors = np.linalg.eigh(block)
+        eigenvalues = np.clip(eigenvalues, 0.0, None)
+        angle = float(np.degrees(np.arctan2(eigenvectors[1, 1], eigenvectors[0, 1])))
+        width, height = 2 * 2 * np.sqrt(eigenvalues[::-1])  # 2 σ on each side
+        colour = ScalarMappable(norm=alp_norm, cmap="magma").to_rgba(alp)
+        axis.add_patch(
+            Ellipse(
+                (float(centre[0]), float(centre[1])), float(width), float(height), angle=angle,
+                fill=False, edgecolor=colour, linewidth=1.5,
+            )
+        )  # fmt: skip
+    axis.set_title(axis.get_title() + " + GMM (2σ, colour: ALP)", fontsize=9)
+
+
+def plot_learning_curve(
+    eval_rows: Sequence[Mapping[str, float]],
+    path: str | os.PathLike[str],
+    *,
+    episode_steps: np.ndarray | None = None,
+    episode_returns: np.ndarray | None = None,
+    mastery_threshold: float | None = None,
+    title: str = "Learning curve",
+) -> Path:
+    """% of the test set mastered, and returns, over training steps.
+
+    Args:
+        eval_rows: ``eval.csv`` rows (``step``, ``mastered_pct``, ``mean_return``).
+        path: The PNG to write.
+        episode_steps: Step each training episode ended at (for the right panel).
+        episode_returns: Raw return of each training episode (smoothed over 100 episodes).
+        mastery_threshold: Drawn as a dashed line on the returns panel.
+        title: Figure title.
+    """
+    figure = Figure(figsize=(10, 3.8), dpi=_DPI, layout="constrained")
+    mastery_axis, return_axis = figure.subplots(1, 2)
+    steps = np.array([row["step"] for row in eval_rows], dtype=np.float64)
+    if len(steps):
+        mastery_axis.plot(steps, [row["mastered_pct"] for row in eval_rows], marker="o")
+        return_axis.plot(
+            steps, [row["mean_return"] for row in eval_rows], marker="o", label="test set (greedy)"
+        )
+    else:
+        mastery_axis.text(
+            0.5, 0.5, "no evaluation yet", ha="center", transform=mastery_axis.transAxes
+        )
+    mastery_axis.set_ylim(-2, 102)
+    mastery_axis.set_xlabel("training steps")
+    mastery_axis.set_ylabel("% of test set mastered")
+    if episode_steps is not None and episode_returns is not None and len(episode_returns):
+        smoothed = _moving_average(np.asarray(episode_returns, dtype=np.float64), 100)
+        return_axis.plot(
+            np.asarray(episode_steps), smoothed, alpha=0.8, label="training episodes (mean of 100)"
+        )
+    if mastery_threshold is not None:
+        return_axis.axhline(
+            mastery_threshold, linestyle="--", color="grey", label="mastery threshold"
+        )
+    return_axis.set_xlabel("training steps")
+    return_axis.set_ylabel("episode return")
+    if return_axis.get_legend_handles_labels()[0]:
+        return_axis.legend(fontsize=8)
+    figure.suptitle(title, fontsize=11)
+    return _save(figure, path)
+
+
+def plot_mastery_map(
+    tasks: np.ndarray,
+    task_returns: np.ndarray,
+    space: ParamSpace,
+    mastery_threshold: float,
+    path: str | os.PathLike[str],
+    *,
+    title: str = "Mastery map",
+) -> Path:
+    """Heat map of the returns on the 10 × 10 test grid of a 2-D space; mastered cells framed.
+
+    Args:
+        tasks: ``(side², 2)`` cell centres as ``teachgym.envs.test_set(..., kind="grid")``
+            orders them (first parameter slowest).
+        task_returns: Each cell's return.
+        space: The 2-D parameter space.
+        mastery_threshold: Cells above it are mastered.
+        path: The PNG to write.
+        title: Figure title.
+
+    Raises:
+        ValueError: the space is not 2-D or the tasks are not a square grid.
+    """
+    tasks = np.asarray(tasks, dtype=np.float64)
+    values = np.asarray(task_returns, dtype=np.float64).reshape(-1)
+    side = round(float(np.sqrt(len(values))))
+    if space.dim != 2 or side * side != len(values) or tasks.shape != (len(values), 2):
+        raise ValueError(
+            f"a mastery map needs a square grid over a 2-D space; got {tasks.shape} tasks "
+            f"in a {space.dim}-D space"
+        )
+    grid = values.reshape(side, side)  # [first param index, second param index]
+    figure = Figure(figsize=(5.2, 4.4), dpi=_DPI, layout="constrained")
+    axis = figure.subplots()
+    extent = (space.low[0], space.high[0], space.low[1], space.high[1])
+    image = axis.imshow(grid.T, origin="lower", extent=extent, aspect="auto", cmap="viridis")
+    cell = (space.high - space.low) / side
+    for i in range(side):
+        for j in range(side):
+            if grid[i, j] > mastery_threshold:
+                corner = (space.low[0] + i * cell[0], space.low[1] + j * cell[1])
+                axis.add_patch(_rectangle(corner, float(cell[0]), float(cell[1])))
+    colorbar = figure.colorbar(image, ax=axis)
+    colorbar.set_label("return")
+    axis.set_xlabel(space.names[0])
+    axis.set_ylabel(space.names[1])
+    mastered = float(100.0 * (values > mastery_threshold).mean())
+    axis.set_title(
+        f"{title}: {mastered:.0f}% mastered (framed: return > {mastery_threshold:g})", fontsize=10
+    )
+    return _save(figure, path)
+
+
+def _rectangle(corner: tuple[float, float], width: float, height: float) -> Any:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(corner, width, height, fill=False, edgecolor="white", linewidth=1.2)
+
+
+def mean_confidence_band(
+    curves: Sequence[np.ndarray], confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and Student-t confidence interval across seeds, pointwise.
+
+    Args:
+        curves: One ``(n_points,)`` curve per seed (same points).
+        confidence: Coverage of the interval.
+
+    Returns:
+        ``(mean, low, high)``; with one seed the band is the curve itself.
+    """
+    from scipy import stats
+
+    data = np.asarray(curves, dtype=np.float64)
+    mean = data.mean(axis=0)
+    if len(data) < 2:
+        return mean, mean.copy(), mean.copy()
+    half = stats.t.ppf(0.5 + confidence / 2, len(data) - 1) * stats.sem(data, axis=0)
+    return mean, mean - half, mean + half
+
+
+def plot_mastery_curves(
+    curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray]]],
+    path: str | os.PathLike[str],
+    *,
+    confidence: float = 0.95,
+    title: str = "% of test set mastered",
+) -> Path:
+    """Mean mastery curve per teacher with a confidence band across seeds.
+
+    Args:
+        curves: ``{teacher: [(steps, mastered_pct) per seed]}``. Seeds are interpolated onto the
+            first seed's steps (runs of one config evaluate at the same steps anyway).
+        path: The PNG to write.
+        confidence: Coverage of the band (Student t across seeds).
+        title: Figure title.
+    """
+    figure = Figure(figsize=(6.4, 4.2), dpi=_DPI, layout="constrained")
+    axis = figure.subplots()
+    for name, runs in curves.items():
+        if not runs:
+            continue
+        steps = np.asarray(runs[0][0], dtype=np.float64)
+        aligned = [np.interp(steps, np.asarray(s, float), np.asarray(v, float)) for s, v in runs]
+        mean, low, high = mean_confidence_band(aligned, confidence)
+        low, high = np.clip(low, 0.0, 100.0), np.clip(high, 0.0, 100.0)  # a % stays in [0, 100]
+        (line,) = axis.plot(steps, mean, label=f"{name} (n={len(runs)})")
+        axis.fill_between(steps, low, high, color=line.get_color(), alpha=0.2)
+    axis.set_xlabel("training steps")
+    axis.set_ylabel("% mastered")
+    axis.set_ylim(-2, 102)
+    axis.legend(fontsize=8)
+    axis.set_title(f"{title} (mean, {confidence:.0%} CI)", fontsize=10)
+    return _save(figure, path)
+
+
+def write_run_plots(run_dir: str | os.PathLike[str]) -> list[Path]:
+    """Draw every picture a run folder's files allow into ``RUN_DIR/plots``.
+
+    Returns:
+        The PNGs written.
+    """
+    from teachgym.evaluation import EvalResult
+    from teachgym.runs import RunDir
+
+    run = RunDir.open(run_dir)
+    stored = run.read_config()
+    space = ParamSpace.from_json(stored["resolved"]["param_space"])
+    threshold = float(stored["resolved"]["mastery_threshold"])
+    config = stored["config"]
+    label = f"{config['env_id']} · {config['teacher']} · {config['algorithm']}"
+    written: list[Path] = []
+    history_path = run.path / "curriculum.npz"
+    history = state_io.load(history_path) if history_path.is_file() else None
+    teacher_path = run.path / "teacher.npz"
+    mixture = None
+    if teacher_path.is_file():
+        algorithm_state = state_io.load(teacher_path).get("algorithm", {})
+        mixture = algorithm_state.get("mixture") if isinstance(algorithm_state, dict) else None
+    if history is not None:
+        written.append(
+            plot_teacher_samples(
+                history["params"], history["scores"], space,
+                run.plots_dir / "teacher_samples.png", mixture=mixture,
+                title=f"Where the teacher sampled — {label}",
+            )
+        )  # fmt: skip
+    written.append(
+        plot_learning_curve(
+            run.read_eval_rows(), run.plots_dir / "learning_curve.png",
+            episode_steps=None if history is None else history["steps"],
+            episode_returns=None if history is None else history["returns"],
+            mastery_threshold=threshold, title=f"Learning curve — {label}",
+        )
+    )  # fmt: skip
+    grid_path = run.path / "mastery_grid.json"
+    if grid_path.is_file() and space.dim == 2:
+        grid = EvalResult.from_dict(json.loads(grid_path.read_text()))
+        written.append(
+            plot_mastery_map(
+                grid.tasks, grid.task_returns, space, grid.mastery_threshold,
+                run.plots_dir / "mastery_map.png", title="Mastery map",
+            )
+        )  # fmt: skip
+    return written
+
+
+def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over up to ``window`` values (shorter at the start)."""
+    cumulative = np.cumsum(np.insert(values, 0, 0.0))
+    index = np.arange(1, len(values) + 1)
+    start = np.maximum(0, index - window)
+    return np.asarray((cumulative[index] - cumulative[start]) / (index - start))
+
+
+def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
+    from teachgym.state_io import write_atomically
+
+    path = Path(path)
+    FigureCanvasAgg(figure)
+    write_atomically(path, lambda file: figure.savefig(file, format="png"))
+    return path
