@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # CPU build of torch for machines without a GPU (an unpinned torch pulls GBs of CUDA).
 TORCH := torch==2.13.0
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo toy-demo test test-all lint bench clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,15 @@ $(VENV)/.installed: pyproject.toml $(BIN)/activate
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
+# The main job: PPO learns GridNavigation while ALP-GMM picks each episode's room size, goal
+# distance, walls and lava; writes a run folder (plots, checkpoints, eval) and prints mastery.
+DEMO_RUN = runs/demo-$(shell date +%Y%m%d-%H%M%S)
 demo: $(VENV)/.installed
+	$(BIN)/teachgym train teachgym/GridNavigation-v0 --teacher alp-gmm --algo ppo \
+		--algo-kwarg n_steps=256 --algo-kwarg batch_size=256 --n-envs 8 --steps 60000 \
+		--eval-interval 20000 --seed 0 --out $(DEMO_RUN)
+
+toy-demo: $(VENV)/.installed
 	$(BIN)/teachgym bench toy --teachers random alp-gmm covar-gmm riac --seeds 2 --episodes 20000 --jobs 2
 
 test: $(VENV)/.installed
