@@ -211,9 +211,13 @@ def test_gymnasium_vector_pairing_is_exact(backend, num_envs, steps):
     assert pairing_mismatches(teacher) == 0
 
 
-def test_pairing_holds_over_thousands_of_episodes_on_eight_workers():
+@pytest.mark.parametrize(
+    "steps",
+    [1500, pytest.param(15000, marks=pytest.mark.slow)],  # ~1,100 / ~11,000 episodes each
+)
+def test_pairing_holds_over_thousands_of_episodes_on_eight_workers(steps):
     """The issue's bar: 8 worker processes, thousands of episodes, zero mismatches, for the
-    SB3 and the Gymnasium process backends (about 1,100 + 1,000 episodes)."""
+    SB3 and the Gymnasium process backends."""
     sb3_teacher, gym_teacher = RecordingTeacher(seed=1), RecordingTeacher(seed=2)
     sb3 = CurriculumVecEnv(
         SubprocVecEnv([make_coded("sb3") for _ in range(8)], start_method="fork"), sb3_teacher
@@ -223,12 +227,12 @@ def test_pairing_holds_over_thousands_of_episodes_on_eight_workers():
     )
     try:
         sb3.seed(7)
-        sb3_ended = _drive_sb3(sb3, 1500)
-        gym_ended = _drive_gymnasium(gymnasium_vec, 1500)
+        sb3_ended = _drive_sb3(sb3, steps)
+        gym_ended = _drive_gymnasium(gymnasium_vec, steps)
     finally:
         sb3.close()
         gymnasium_vec.close()
-    assert min(sb3_ended, gym_ended) >= 900 and sb3_ended + gym_ended >= 2000
+    assert min(sb3_ended, gym_ended) >= 0.6 * steps and sb3_ended + gym_ended >= 1.3 * steps
     assert len(sb3_teacher.updates) == sb3_ended
     assert len(gym_teacher.updates) == gym_ended
     assert pairing_mismatches(sb3_teacher) == 0
