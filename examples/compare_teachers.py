@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--env", default="teachgym/GridNavigation-v0")
     parser.add_argument("--teachers", nargs="+", default=["random", "alp-gmm"])
     parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, ...")
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--eval-interval", type=int, default=5_000)
     parser.add_argument("--n-envs", type=int, default=4)
@@ -62,7 +63,7 @@ def main() -> None:
             run_dir=str(args.out / f"{teacher}-s{seed}"),
         )
         for teacher in args.teachers
-        for seed in range(args.seeds)
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
     ]
     for config in configs:
         config.validate()  # every bad name fails now, not after the first runs
@@ -79,8 +80,11 @@ def main() -> None:
         steps = np.array([row["step"] for row in rows])
         mastered = np.array([row["mastered_pct"] for row in rows])
         curves.setdefault(config.teacher, []).append((steps, mastered))
-        results.setdefault(config.teacher, {"final_mastered_pct": [], "runs": []})
+        results.setdefault(config.teacher, {"final_mastered_pct": [], "curves": [], "runs": []})
         results[config.teacher]["final_mastered_pct"].append(float(mastered[-1]))
+        results[config.teacher]["curves"].append(
+            {"seed": config.seed, "step": steps.tolist(), "mastered_pct": mastered.tolist()}
+        )
         results[config.teacher]["runs"].append(folder)
     figure = plot_mastery_curves(
         curves, args.out / "mastery_curves.png", title=f"{args.env}: % of test set mastered"
