@@ -21,8 +21,8 @@ $(VENV)/.installed: pyproject.toml $(BIN)/activate
 DEMO_RUN = runs/demo-$(shell date +%Y%m%d-%H%M%S)
 demo: $(VENV)/.installed
 	$(BIN)/teachgym train teachgym/GridNavigation-v0 --teacher alp-gmm --algo ppo \
-		--algo-kwarg n_steps=256 --algo-kwarg batch_size=256 --n-envs 8 --steps 60000 \
-		--eval-interval 20000 --seed 0 --out $(DEMO_RUN)
+		--algo-kwarg n_steps=256 --algo-kwarg batch_size=256 --n-envs 8 --steps 150000 \
+		--eval-interval 50000 --seed 0 --out $(DEMO_RUN)
 
 toy-demo: $(VENV)/.installed
 	$(BIN)/teachgym bench toy --teachers random alp-gmm covar-gmm riac --seeds 2 --episodes 20000 --jobs 2
