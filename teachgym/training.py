@@ -41,6 +41,7 @@ continuation of an uninterrupted one.
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import shlex
 import sys
@@ -56,6 +57,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 from teachgym import state_io, teachers
@@ -424,7 +426,7 @@ class Trainer:
         config = self.config
         with progress_task(
             "training",
-            config.total_timesteps,
+            self._expected_final_step(),
             completed=self.num_timesteps,
             enabled=self.progress,
         ) as bar:
@@ -440,6 +442,15 @@ class Trainer:
                 )
             bar.update(self.num_timesteps)
             return self._finish()
+
+    def _expected_final_step(self) -> int:
+        """Where ``learn`` will stop: on-policy algorithms collect whole rollouts of
+        ``n_steps × n_envs``, so they overshoot ``total_timesteps`` (the progress bar's total)."""
+        remaining = self.config.total_timesteps - self.num_timesteps
+        if remaining <= 0 or not isinstance(self.model, OnPolicyAlgorithm):
+            return max(self.config.total_timesteps, self.num_timesteps)
+        rollout = self.model.n_steps * self.model.n_envs
+        return self.num_timesteps + math.ceil(remaining / rollout) * rollout
 
     def record_episodes(self, dones: np.ndarray, infos: list[dict[str, Any]]) -> None:
         """Add the episodes that just ended (as ``CurriculumVecEnv`` reported them)."""
