@@ -202,7 +202,7 @@ def _run_bench_toy(args: argparse.Namespace) -> int:
     results = bench_toy(config, progress=not args.no_progress)
 
     if args.json is not None:
-        _write_json_atomically(args.json, results)
+        state_io.write_json_atomically(args.json, results)
     _print_toy_table(results)
     if args.json is not None:
         print(f"Results written to {args.json}")
@@ -763,12 +763,6 @@ def _check_output_path(path: Path, option: str = "--json") -> None:
         raise UsageError(f"{option} {path}: cannot create {path.parent}: {error}") from None
     if not os.access(path.parent, os.W_OK):
         raise UsageError(f"{option} {path}: directory {path.parent} is not writable")
-
-
-def _write_json_atomically(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON so that readers see either the old file or the whole new one."""
-    text = json.dumps(data, indent=2) + "\n"
-    state_io.write_atomically(path, lambda stream: stream.write(text.encode("utf-8")))
 
 
 if __name__ == "__main__":

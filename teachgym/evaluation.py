@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from teachgym._progress import progress_task
-from teachgym.runs import write_csv_atomically, write_json_atomically
+from teachgym.runs import write_csv_atomically
+from teachgym.state_io import write_json_atomically
 
 __all__ = ["EVAL_SEED", "EvalResult", "episode_seed", "evaluate", "evaluate_run", "load_tasks"]
 

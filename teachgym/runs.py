@@ -49,7 +49,6 @@ __all__ = [
     "RunDir",
     "is_run",
     "write_csv_atomically",
-    "write_json_atomically",
 ]
 
 #: ``config.json["format"]``; bumped when the folder layout changes incompatibly.
@@ -115,7 +114,7 @@ class RunDir:
             hint = " (resume it with --resume)" if is_run(run.path) else ""
             raise ValueError(f"run folder {run.path} already exists and is not empty{hint}")
         run.path.mkdir(parents=True, exist_ok=True)
-        write_json_atomically(run.path / CONFIG_FILE, {"format": RUN_FORMAT, **config})
+        state_io.write_json_atomically(run.path / CONFIG_FILE, {"format": RUN_FORMAT, **config})
         if command is not None:
             run.append_command(command)
         return run
@@ -145,8 +144,7 @@ class RunDir:
         """Add one line to ``command.txt`` (rewritten atomically: old lines plus this one)."""
         path = self.path / COMMAND_FILE
         old = path.read_text() if path.is_file() else ""
-        text = old + command.rstrip("\n") + "\n"
-        state_io.write_atomically(path, lambda file: file.write(text.encode("utf-8")))
+        state_io.write_text_atomically(path, old + command.rstrip("\n") + "\n")
 
     # ------------------------------------------------------------------ named places
     @property
@@ -205,7 +203,7 @@ class RunDir:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
         _fsync_dir(root)
-        write_json_atomically(root / LATEST_FILE, {"checkpoint": final.name, "step": step})
+        state_io.write_json_atomically(root / LATEST_FILE, {"checkpoint": final.name, "step": step})
         checkpoint = Checkpoint(final, step, files)
         self._prune(max(1, keep))
         return checkpoint
@@ -269,12 +267,6 @@ def is_run(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON; readers see the old file or the whole new one."""
-    text = json.dumps(data, indent=2) + "\n"
-    state_io.write_atomically(path, lambda file: file.write(text.encode("utf-8")))
-
-
 def write_csv_atomically(
     path: Path, columns: Sequence[str], rows: Sequence[dict[str, Any]]
 ) -> None:
@@ -284,8 +276,7 @@ def write_csv_atomically(
     writer.writeheader()
     for row in rows:
         writer.writerow({column: row[column] for column in columns})
-    text = buffer.getvalue()
-    state_io.write_atomically(path, lambda file: file.write(text.encode("utf-8")))
+    state_io.write_text_atomically(path, buffer.getvalue())
 
 
 def _read_checkpoint(folder: Path) -> Checkpoint | None:

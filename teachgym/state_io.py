@@ -56,6 +56,17 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         raise
 
 
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write UTF-8 ``text`` with ``write_atomically``."""
+    data = text.encode("utf-8")
+    write_atomically(path, lambda file: file.write(data))
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON with ``write_atomically``."""
+    write_text_atomically(path, json.dumps(data, indent=2) + "\n")
+
+
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a state written by ``save``.
 

@@ -64,7 +64,8 @@ from teachgym import state_io, teachers
 from teachgym._progress import progress_task
 from teachgym.agents import sb3
 from teachgym.evaluation import EvalResult, evaluate, load_tasks
-from teachgym.runs import CONFIG_FILE, RUN_FORMAT, Checkpoint, RunDir, write_json_atomically
+from teachgym.runs import CONFIG_FILE, RUN_FORMAT, Checkpoint, RunDir
+from teachgym.state_io import write_json_atomically
 from teachgym.teachers.base import Teacher
 from teachgym.teachers.curriculum import EPISODE_RETURN_KEY, TEACHER_SCORE_KEY
 from teachgym.teachers.curriculum_sb3 import CurriculumVecEnv, TeacherLoggerCallback
