@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from _tiny_training import ENV, TINY_ARGS
 
 from teachgym import state_io
 from teachgym.runs import RunDir
@@ -19,19 +20,6 @@ from teachgym.training import Trainer
 
 torch.set_num_threads(1)
 
-ENV = "teachgym/GridNavigation-v0"
-TINY_ARGS = [
-    "--env-kwarg", "max_episode_steps=20",
-    "--n-envs", "2",
-    "--algo-kwarg", "n_steps=32",
-    "--algo-kwarg", "batch_size=32",
-    "--algo-kwarg", "n_epochs=1",
-    "--algo-kwarg", 'policy_kwargs={"net_arch": [16]}',
-    "--teacher-kwarg", "fit_rate=20",
-    "--teacher-kwarg", "max_components=3",
-    "--torch-threads", "1",
-    "--no-progress",
-]  # fmt: skip
 
 # Checkpoint often, so the kill below often lands while one is being written.
 CHECKPOINT_EVERY = 128

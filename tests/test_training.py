@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from _tiny_training import ENV, TINY_ARGS
 
 from teachgym import state_io
 from teachgym.cli import main
@@ -27,22 +28,6 @@ from teachgym.training import (
 )
 
 torch.set_num_threads(1)
-
-ENV = "teachgym/GridNavigation-v0"
-# Small everything: 20-step episodes, PPO rollouts of 32 × 2 envs, one epoch, a 16-unit net,
-# ALP-GMM fitting every 20 episodes with at most 3 components.
-TINY_ARGS = [
-    "--env-kwarg", "max_episode_steps=20",
-    "--n-envs", "2",
-    "--algo-kwarg", "n_steps=32",
-    "--algo-kwarg", "batch_size=32",
-    "--algo-kwarg", "n_epochs=1",
-    "--algo-kwarg", 'policy_kwargs={"net_arch": [16]}',
-    "--teacher-kwarg", "fit_rate=20",
-    "--teacher-kwarg", "max_components=3",
-    "--torch-threads", "1",
-    "--no-progress",
-]  # fmt: skip
 
 
 def tiny_config(run_dir: Path, **overrides: object) -> TrainConfig:

@@ -14,7 +14,7 @@ The module also holds ``RoomChainGridEnv``, the room-chain layout shared with ``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, SupportsFloat
+from typing import Any, SupportsFloat
 
 import numpy as np
 from minigrid.core.constants import COLOR_NAMES, COLOR_TO_IDX, IDX_TO_COLOR, OBJECT_TO_IDX
@@ -374,9 +374,6 @@ class NoisyRooms(RoomChainGridEnv):
 
     - v0: initial version (teachgym issue 3).
     """
-
-    return_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
-    mastery_threshold: ClassVar[float] = 0.0
 
     def __init__(self, max_steps: int = 120, **kwargs: Any) -> None:
         """

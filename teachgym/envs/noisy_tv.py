@@ -11,7 +11,7 @@ action, which MiniGrid otherwise ignores.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from minigrid.core.actions import Actions
 from minigrid.core.constants import COLOR_NAMES
@@ -140,9 +140,6 @@ class NoisyTVRooms(RoomChainGridEnv):
 
     - v0: first version (teachgym issue 3).
     """
-
-    return_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
-    mastery_threshold: ClassVar[float] = 0.0
 
     def __init__(self, max_steps: int = 120, **kwargs: Any) -> None:
         """
