@@ -272,15 +272,12 @@ def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME=VALUE",
         help="an episode parameter (unset ones take the env's defaults); repeatable",
     )
-    parser.add_argument(
+    _add_key_value_option(
+        parser,
         "--env-kwarg",
-        dest="env_kwargs",
-        action="append",
-        type=_name_value_json,
+        "env_kwargs",
+        "a constructor option, VALUE parsed as JSON when it can be (e.g. walker=short); repeatable",
         default=[],
-        metavar="KEY=VALUE",
-        help="a constructor option, VALUE parsed as JSON when it can be "
-        "(e.g. walker=short); repeatable",
     )
 
 
@@ -484,13 +481,11 @@ def _add_train_parser(commands: Any) -> None:
         ("--env-kwarg", "env_kwargs"),
         ("--teacher-kwarg", "teacher_kwargs"),
     ):
-        parser.add_argument(
+        _add_key_value_option(
+            parser,
             option,
-            dest=field,
-            action="append",
-            type=_name_value_json,
-            metavar="KEY=VALUE",
-            help=described(field, " VALUE is parsed as JSON when it can be; repeatable."),
+            field,
+            described(field, " VALUE is parsed as JSON when it can be; repeatable."),
         )
     parser.add_argument(
         "--import",
@@ -593,14 +588,12 @@ def _add_eval_parser(commands: Any) -> None:
     parser.add_argument("--model", type=Path, metavar="FILE.zip", help="a saved SB3 model")
     parser.add_argument("--env", metavar="ENV", help="env id of --model")
     parser.add_argument("--algo", metavar="NAME", help="algorithm of --model (default: ppo)")
-    parser.add_argument(
+    _add_key_value_option(
+        parser,
         "--env-kwarg",
-        dest="env_kwargs",
-        action="append",
-        type=_name_value_json,
+        "env_kwargs",
+        "constructor option of --env (as in training); repeatable",
         default=[],
-        metavar="KEY=VALUE",
-        help="constructor option of --env (as in training); repeatable",
     )
     parser.add_argument(
         "--obs", dest="obs_wrapper", metavar="WRAPPER", help="observation wrapper of --model"
@@ -743,6 +736,25 @@ def _name_value(text: str) -> tuple[str, str]:
     if not (equals and name.strip() and value.strip()):
         raise argparse.ArgumentTypeError(f"expected NAME=VALUE; got {text!r}")
     return name.strip(), value.strip()
+
+
+def _add_key_value_option(
+    parser: argparse.ArgumentParser,
+    option: str,
+    dest: str,
+    help_text: str,
+    default: list[Any] | None = None,
+) -> None:
+    """A repeatable ``KEY=VALUE`` option (VALUE parsed as JSON when it can be)."""
+    parser.add_argument(
+        option,
+        dest=dest,
+        action="append",
+        type=_name_value_json,
+        default=default,
+        metavar="KEY=VALUE",
+        help=help_text,
+    )
 
 
 def _name_value_json(text: str) -> tuple[str, Any]:
