@@ -143,7 +143,8 @@ def _steps_per_second(
     params: dict[str, float] | None,
     kwargs: dict[str, Any],
     int_actions: bool = False,
-) -> float:
+) -> tuple[float, int]:
+    """Steps per second, and how many episodes ended during the timed steps."""
     env = gym.make(env_id, **kwargs)
     space = getattr(env.unwrapped, "param_space", None)
     options = None
@@ -158,23 +159,30 @@ def _steps_per_second(
         # which is slow on numpy ints; giving both envs ints isolates everything else.
         actions = [int(action) for action in actions]
     env.reset(seed=seed, options=options)
+    episodes = 0
     start = time.perf_counter()
     for action in actions:
         _, _, terminated, truncated, _ = env.step(action)
         if terminated or truncated:
             env.reset(options=options)
+            episodes += 1
     elapsed = time.perf_counter() - start
     env.close()
-    return steps / elapsed
+    return steps / elapsed, episodes
 
 
 def bench_pair(pair: Pair, steps: int, repeats: int, int_actions: bool) -> dict[str, Any]:
     ours, base = [], []
+    ours_episodes = base_episodes = 0
     for repeat in range(repeats):
-        ours.append(
-            _steps_per_second(pair.ours, steps, repeat, pair.params, pair.ours_kwargs, int_actions)
+        rate, episodes = _steps_per_second(
+            pair.ours, steps, repeat, pair.params, pair.ours_kwargs, int_actions
         )
-        base.append(_steps_per_second(pair.base, steps, repeat, None, {}, int_actions))
+        ours.append(rate)
+        ours_episodes += episodes
+        rate, episodes = _steps_per_second(pair.base, steps, repeat, None, {}, int_actions)
+        base.append(rate)
+        base_episodes += episodes
     ours_median, base_median = statistics.median(ours), statistics.median(base)
     return {
         "name": pair.name,
@@ -186,6 +194,9 @@ def bench_pair(pair: Pair, steps: int, repeats: int, int_actions: bool) -> dict[
         "ours_steps_per_s": ours_median,
         "base_steps_per_s": base_median,
         "ratio": ours_median / base_median,
+        # Resets are inside the timed loop, so shorter episodes cost more per step.
+        "ours_steps_per_episode": steps * repeats / max(ours_episodes, 1),
+        "base_steps_per_episode": steps * repeats / max(base_episodes, 1),
         "ours_runs": ours,
         "base_runs": base,
     }
@@ -213,7 +224,9 @@ def main() -> None:
         results.append(row)
         print(
             f"{row['name']:<34} {row['ours_steps_per_s']:>9.0f} steps/s  vs {row['base']:<28} "
-            f"{row['base_steps_per_s']:>9.0f} steps/s  ratio {row['ratio']:.3f}",
+            f"{row['base_steps_per_s']:>9.0f} steps/s  ratio {row['ratio']:.3f}  "
+            f"steps/episode {row['ours_steps_per_episode']:.0f} vs "
+            f"{row['base_steps_per_episode']:.0f}",
             flush=True,
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
