@@ -4,6 +4,9 @@
 venv)``), resolves ``device="auto"`` and makes envs ready for SB3 (``make_env``); training with
 a teacher, run folders and resume live in ``teachgym.training``. The names below load
 stable-baselines3 (and torch) on first use only: the ``train`` extra is optional.
+
+Go-Explore lives in ``teachgym.agents.go_explore`` (``GoExplore``, cell functions, phase 2's
+backward algorithm); Adversarial Surprise in ``teachgym.agents.adversarial_surprise``.
 """
 
 from typing import Any

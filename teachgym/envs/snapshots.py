@@ -15,6 +15,8 @@ without listing it anywhere.
 - ``GridSnapshotMixin`` gives teachgym's MiniGrid envs the two methods.
 - ``SnapshotWrapper`` gives them to any MiniGrid env, e.g. ``MiniGrid-KeyCorridorS3R3-v0``, and
   also restores the time-limit counters of wrappers between it and the base env.
+- ``AtariSnapshotWrapper`` does the same for ALE envs with the emulator's ``cloneState`` /
+  ``restoreState`` (issue 5), and ``with_snapshots(env)`` picks the right one.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-__all__ = ["GridSnapshotMixin", "SnapshotWrapper", "restore_grid_state", "snapshot_grid_state"]
+__all__ = [
+    "AtariSnapshotWrapper",
+    "GridSnapshotMixin",
+    "SnapshotWrapper",
+    "restore_grid_state",
+    "snapshot_grid_state",
+    "supports_snapshots",
+    "with_snapshots",
+]
 
 # Configuration and resources: never part of a snapshot.
 _NOT_STATE = frozenset(
@@ -51,6 +61,13 @@ _NOT_STATE = frozenset(
     }
 )
 
+try:
+    from minigrid.core.world_object import Goal, Lava, Wall
+
+    _STATELESS_TYPES: frozenset[type] = frozenset({Wall, Goal, Lava})
+except ImportError:  # pragma: no cover - grid extra missing
+    _STATELESS_TYPES = frozenset()
+
 # Per-episode attributes of Gymnasium's wrappers: TimeLimit's step count, OrderEnforcing's and
 # PassiveEnvChecker's "has reset / has stepped" flags (a snapshot restored into a fresh env must
 # not trip them), RecordEpisodeStatistics' running return and length.
@@ -67,10 +84,24 @@ _WRAPPER_COUNTERS = (
 )
 
 
+def _immutable_objects(state: dict[str, Any]) -> dict[int, Any]:
+    """A deepcopy memo that shares the grid's stateless objects instead of copying them.
+
+    Walls, goals and lava never change during an episode, and most of a grid is walls, so
+    sharing them halves the cost of a snapshot (Go-Explore takes one per new cell and restores
+    one per exploration, issue 5). Only these exact types: subclasses may carry state.
+    """
+    grid = state.get("grid")
+    cells = getattr(grid, "grid", None)
+    if not isinstance(cells, list):
+        return {}
+    return {id(obj): obj for obj in cells if type(obj) in _STATELESS_TYPES}
+
+
 def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
     """Deep-copy a state dict; deepcopy drops numpy's read-only flag, so put it back (the
     episode's params are read-only, see base.ParameterizedEnv)."""
-    copied = copy.deepcopy(state)
+    copied = copy.deepcopy(state, _immutable_objects(state))
     for key, value in state.items():
         if isinstance(value, np.ndarray) and not value.flags.writeable:
             copied[key].flags.writeable = False
@@ -124,7 +155,7 @@ class SnapshotWrapper(gym.Wrapper):
 
     def get_state(self) -> dict[str, Any]:
         """Snapshot the base env and the step counters of the wrappers in between."""
-        state = snapshot_grid_state(self.env.unwrapped)
+        state = self._snapshot_base()
         state["wrappers"] = [
             {
                 name: copy.deepcopy(vars(wrapper)[name])
@@ -143,10 +174,19 @@ class SnapshotWrapper(gym.Wrapper):
             raise ValueError(
                 f"snapshot was taken through {len(counters)} wrappers; this env has {len(chain)}"
             )
-        restore_grid_state(self.env.unwrapped, state)
+        self._restore_base(state)
         for wrapper, saved in zip(chain, counters, strict=True):
             for name, value in saved.items():
                 setattr(wrapper, name, copy.deepcopy(value))
+        return self._observation_after_restore(chain)
+
+    def _snapshot_base(self) -> dict[str, Any]:
+        return snapshot_grid_state(self.env.unwrapped)
+
+    def _restore_base(self, state: dict[str, Any]) -> None:
+        restore_grid_state(self.env.unwrapped, state)
+
+    def _observation_after_restore(self, chain: list[gym.Env]) -> Any:
         obs = self.env.unwrapped.gen_obs()  # type: ignore[attr-defined]
         for wrapper in reversed(chain):  # innermost first, as step() applies them
             if isinstance(wrapper, gym.ObservationWrapper):
@@ -161,3 +201,66 @@ class SnapshotWrapper(gym.Wrapper):
             chain.append(env)
             env = env.env
         return chain
+
+
+class AtariSnapshotWrapper(SnapshotWrapper):
+    """Snapshots for ALE envs (``ALE/MontezumaRevenge-v5`` …) through the emulator's own
+    ``cloneState`` / ``restoreState``.
+
+    ``set_state`` returns ``None``: restoring does not redraw the screen, so the frame (and any
+    feature read from it) is only valid again after the next ``step`` (issue 5). With
+    ``repeat_action_probability=0`` the emulator is deterministic and the snapshot needs no RNG.
+    """
+
+    def _snapshot_base(self) -> dict[str, Any]:
+        ale_env = self.env.unwrapped
+        return {"ale": ale_env.clone_state(include_rng=True)}  # type: ignore[attr-defined]
+
+    def _restore_base(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict) or "ale" not in state:
+            raise ValueError(
+                f"expected a snapshot from get_state() (a dict with key 'ale'); got {type(state)}"
+            )
+        self.env.unwrapped.restore_state(state["ale"])  # type: ignore[attr-defined]
+
+    def _observation_after_restore(self, chain: list[gym.Env]) -> Any:
+        return None
+
+
+def _is_minigrid(env: gym.Env) -> bool:
+    try:
+        from minigrid.minigrid_env import MiniGridEnv
+    except ImportError:  # pragma: no cover - grid extra missing
+        return False
+    return isinstance(env.unwrapped, MiniGridEnv)
+
+
+def _is_atari(env: gym.Env) -> bool:
+    base = env.unwrapped
+    return type(base).__module__.startswith("ale_py") and hasattr(base, "clone_state")
+
+
+def supports_snapshots(env: gym.Env) -> bool:
+    """Whether ``with_snapshots`` can give ``env`` ``get_state`` / ``set_state``."""
+    return isinstance(env, SnapshotWrapper) or _is_minigrid(env) or _is_atari(env)
+
+
+def with_snapshots(env: gym.Env) -> SnapshotWrapper:
+    """``env`` wrapped so that ``get_state()`` / ``set_state()`` work (returned as is if it
+    already is a snapshot wrapper).
+
+    Raises:
+        TypeError: ``env`` is neither a MiniGrid nor an ALE env; the message says what is needed.
+    """
+    if isinstance(env, SnapshotWrapper):
+        return env
+    if _is_minigrid(env):
+        return SnapshotWrapper(env)
+    if _is_atari(env):
+        return AtariSnapshotWrapper(env)
+    raise TypeError(
+        f"{env.unwrapped!r} has no snapshot support: restoring states needs a MiniGrid env "
+        "(minigrid.MiniGridEnv, any teachgym grid env) or an ALE env (ale_py.AtariEnv). For "
+        "other deterministic envs, return by replaying actions from reset instead "
+        "(GoExplore(..., return_mode='replay'))."
+    )

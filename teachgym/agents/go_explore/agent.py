@@ -1,0 +1,594 @@
+"""Go-Explore: remember, return, explore; then robustify the best trajectory into a policy.
+
+Ecoffet et al. 2019, "Go-Explore: a New Approach for Hard-Exploration Problems"
+(arXiv:1901.10995) and 2021, "First return, then explore" (Nature 590). Issue 5.
+
+Phase 1 (``explore``) repeats: choose a cell from the archive (weight ``1 / sqrt(seen + 1)``, or
+the 2019 count formula), return to it by restoring its snapshot, explore from there with random
+actions that repeat the previous one with probability 0.95, and add every newly reached cell —
+or replace a known one reached with a higher score, or the same score by a shorter trajectory.
+
+Phase 2 (``robustify``) trains a PPO policy with the backward algorithm on the best trajectory
+(see ``teachgym.agents.go_explore.robustify``).
+
+Example::
+
+    from teachgym.agents.go_explore import GoExplore, MiniGridCell
+
+    agent = GoExplore("MiniGrid-KeyCorridorS3R3-v0", cell_fn=MiniGridCell(), seed=0)
+    agent.explore(100_000)            # phase 1
+    agent.robustify(500_000)          # phase 2
+    obs, _ = agent.make_env().reset(seed=agent.env_seed)
+    action, _ = agent.predict(obs, deterministic=True)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from teachgym.agents.go_explore.archive import Archive, Selection
+from teachgym.agents.go_explore.cells import CellFn, DownscaledCell, make_cell_fn
+from teachgym.envs.snapshots import supports_snapshots, with_snapshots
+from teachgym.state_io import write_json_atomically
+
+__all__ = ["ExploreStats", "GoExplore", "make_go_explore_env"]
+
+ReturnMode = Literal["snapshot", "replay"]
+EnvSource = gym.Env | str | Callable[[], gym.Env]
+
+_ARCHIVE_FILE, _CONFIG_FILE, _POLICY_FILE = "archive.npz", "go_explore.json", "policy.pt"
+_FORMAT_VERSION = 1
+
+
+def make_go_explore_env(env_id: str, **make_kwargs: Any) -> gym.Env:
+    """``gymnasium.make`` with the settings Go-Explore needs for known families.
+
+    - ``ALE/*``: ``frameskip=4, repeat_action_probability=0.0`` (deterministic, issue 5) unless
+      given; ale-py registers its ids here.
+    - ``MiniGrid-*`` and ``teachgym/Grid*``: wrapped in ``GridFlatObs`` so that phase 2's PPO
+      can read the observation.
+    """
+    if env_id.startswith("ALE/"):
+        try:
+            import ale_py
+        except ImportError as error:
+            raise ImportError(
+                'Atari envs need ale-py (it ships the ROMs): pip install "teachgym[atari]"'
+            ) from error
+        gym.register_envs(ale_py)
+        make_kwargs.setdefault("frameskip", 4)
+        make_kwargs.setdefault("repeat_action_probability", 0.0)
+        return gym.make(env_id, **make_kwargs)
+    if env_id.startswith(("MiniGrid-", "teachgym/")):
+        from teachgym.envs.wrappers import make_grid_env
+
+        return make_grid_env(env_id, obs="flat", **make_kwargs)
+    return gym.make(env_id, **make_kwargs)
+
+
+@dataclass
+class ExploreStats:
+    """Phase 1 counters and history.
+
+    Attributes:
+        num_timesteps: Env steps executed (``step`` calls, including replays when returning by
+            replay).
+        num_timesteps_from_reset: Steps Go-Explore would have spent without restoring: executed
+            steps plus the length of every trajectory it returned along (2019's frame count).
+        iterations: Explorations run.
+        first_success_step: ``num_timesteps`` when a trajectory first scored above
+            ``success_score`` (``None`` until then).
+        history: Rows ``(num_timesteps, num_timesteps_from_reset, cells, best score)``, one each
+            ``log_interval`` steps and one at each new best score.
+    """
+
+    num_timesteps: int = 0
+    num_timesteps_from_reset: int = 0
+    iterations: int = 0
+    first_success_step: int | None = None
+    history: list[tuple[int, int, int, float]] = field(default_factory=list)
+
+
+class GoExplore:
+    """Go-Explore with a cell archive, state restore and PPO robustification.
+
+    Args:
+        env: An env, a factory returning one, or an id (built by ``make_go_explore_env``). Phase 1
+            runs on one instance; phase 2 builds ``n_envs`` more (from the factory or id, or by
+            ``copy.deepcopy`` of an instance).
+        cell_fn: A ``CellFn`` or its name (``"downscaled"``, ``"minigrid"``, ``"montezuma"``);
+            default ``DownscaledCell()``.
+        seed: Seeds exploration's action draws, phase 2's PPO and, unless ``env_seed`` is
+            given, the env.
+        env_seed: ``reset(seed=env_seed)`` defines "the" start state: Go-Explore's phase 1
+            assumes a deterministic env, so every return and every replay starts from it.
+        device: Torch device for phase 2 (``"auto"``: CUDA when present).
+        return_mode: ``"snapshot"`` restores ``get_state()`` snapshots (MiniGrid, ALE);
+            ``"replay"`` is the explicit opt-in for other deterministic envs: it returns by
+            resetting and replaying the cell's actions, which costs those steps.
+        explore_steps: Steps explored after each return (2019: 100).
+        repeat_action_prob: Probability of repeating the previous action (2019: 0.95).
+        selection: ``"2021"`` (``1 / sqrt(seen + 1)``) or ``"2019"`` (count subscores).
+        end_on_life_loss: Stop an exploration when ``info["lives"]`` drops (Atari), as the
+            2019 paper does, and never archive the state after a lost life.
+        success_score: A trajectory scoring above this is a success (``first_success_step``).
+        log_interval: Steps between history rows.
+    """
+
+    def __init__(
+        self,
+        env: EnvSource,
+        cell_fn: CellFn | str | None = None,
+        *,
+        seed: int = 0,
+        env_seed: int | None = None,
+        device: str = "auto",
+        return_mode: ReturnMode = "snapshot",
+        explore_steps: int = 100,
+        repeat_action_prob: float = 0.95,
+        selection: Selection = "2021",
+        end_on_life_loss: bool = True,
+        success_score: float = 0.0,
+        log_interval: int = 1000,
+    ) -> None:
+        if return_mode not in ("snapshot", "replay"):
+            raise ValueError(
+                f"unknown return_mode {return_mode!r}; expected 'snapshot' or 'replay'"
+            )
+        if int(explore_steps) != explore_steps or explore_steps < 1:
+            raise ValueError(f"explore_steps must be a positive integer; got {explore_steps!r}")
+        if not 0.0 <= repeat_action_prob <= 1.0:
+            raise ValueError(f"repeat_action_prob must be in [0, 1]; got {repeat_action_prob!r}")
+        if int(log_interval) != log_interval or log_interval < 1:
+            raise ValueError(f"log_interval must be a positive integer; got {log_interval!r}")
+        self._env_source = env
+        self.env_id = env if isinstance(env, str) else None
+        base_env = self._build_env()
+        if not isinstance(base_env.action_space, spaces.Discrete):
+            raise TypeError(
+                f"Go-Explore explores with discrete actions; got {base_env.action_space}"
+            )
+        if return_mode == "snapshot":
+            if not supports_snapshots(base_env):
+                with_snapshots(base_env)  # raises the explanatory TypeError
+            self.env: gym.Env = with_snapshots(base_env)
+        else:
+            self.env = base_env
+        self.cell_fn = self._resolve_cell_fn(cell_fn)
+        self.seed = int(seed)
+        self.env_seed = int(seed if env_seed is None else env_seed)
+        self.device = device
+        self.return_mode: ReturnMode = return_mode
+        self.explore_steps = int(explore_steps)
+        self.repeat_action_prob = float(repeat_action_prob)
+        self.selection: Selection = selection
+        self.end_on_life_loss = bool(end_on_life_loss)
+        self.success_score = float(success_score)
+        self.log_interval = int(log_interval)
+        self.num_actions = int(base_env.action_space.n)
+        self.rng = np.random.default_rng(self.seed)
+        self.archive = Archive(selection)
+        self.stats = ExploreStats()
+        self.policy: Any = None  # the robustified PPO model (phase 2)
+        self.robustify_stats: dict[str, Any] = {}
+        self._next_log = 0
+
+    # ----------------------------------------------------------------------------------------
+    # Envs.
+
+    def _build_env(self) -> gym.Env:
+        source = self._env_source
+        if isinstance(source, str):
+            return make_go_explore_env(source)
+        if isinstance(source, gym.Env):
+            return source
+        if callable(source):
+            env = source()
+            if not isinstance(env, gym.Env):
+                raise TypeError(f"the env factory returned {type(env).__name__}, not a gym.Env")
+            return env
+        raise TypeError(f"env must be a gym.Env, an env id or a factory; got {source!r}")
+
+    def make_env(self) -> gym.Env:
+        """A fresh env like the one phase 1 explores (for phase 2 and evaluation)."""
+        import copy
+
+        if isinstance(self._env_source, gym.Env):
+            return copy.deepcopy(self._env_source)
+        return self._build_env()
+
+    def _resolve_cell_fn(self, cell_fn: CellFn | str | None) -> CellFn:
+        if cell_fn is None:
+            return DownscaledCell()
+        if isinstance(cell_fn, str):
+            return make_cell_fn(cell_fn)
+        if not isinstance(cell_fn, CellFn):
+            raise TypeError(f"cell_fn must be a CellFn or a name; got {cell_fn!r}")
+        return cell_fn
+
+    # ----------------------------------------------------------------------------------------
+    # Phase 1.
+
+    def _reset(self) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(seed=self.env_seed)
+        self.cell_fn.bind(self.env)
+        return obs, info
+
+    def _snapshot(self, lives: int | None) -> Any:
+        if self.return_mode == "replay":
+            return None
+        return (self.env.get_state(), lives)  # type: ignore[attr-defined]
+
+    def _start(self) -> None:
+        obs, info = self._reset()
+        lives = info.get("lives")
+        key = self.cell_fn(obs, self.env)
+        self.archive.offer(key, 0.0, 0, np.zeros(0, dtype=np.int64), self._snapshot(lives))
+        self.archive.seen[0] = 1
+        self._log(force=True)
+
+    def _return_to(self, slot: int) -> int | None:
+        """Put the env in the cell's state; returns the lives there (Atari) or ``None``."""
+        if self.return_mode == "snapshot":
+            state, lives = self.archive.snapshots[slot]
+            self.env.set_state(state)  # type: ignore[attr-defined]
+            self.cell_fn.bind(self.env)
+            self.stats.num_timesteps_from_reset += int(self.archive.length[slot])
+            return lives
+        _, info = self._reset()
+        lives = info.get("lives")
+        for action in self.archive.actions[slot]:
+            _, _, _, _, info = self.env.step(int(action))
+            lives = info.get("lives", lives)
+        steps = int(self.archive.length[slot])
+        self.stats.num_timesteps += steps
+        self.stats.num_timesteps_from_reset += steps
+        return lives
+
+    def explore(self, total_timesteps: int, callback: Callable[[GoExplore], Any] | None = None,
+                progress_bar: bool = False) -> GoExplore:  # fmt: skip
+        """Phase 1 for ``total_timesteps`` more env steps.
+
+        Args:
+            total_timesteps: Env steps to execute (explorations stop exactly there).
+            callback: Called after every exploration with this agent; returning ``False``
+                stops early.
+            progress_bar: Show a rich progress bar.
+        """
+        if int(total_timesteps) != total_timesteps or total_timesteps < 0:
+            raise ValueError(f"total_timesteps must be an integer >= 0; got {total_timesteps!r}")
+        if len(self.archive) == 0:
+            self._start()
+        target = self.stats.num_timesteps + int(total_timesteps)
+        from teachgym._progress import progress_task
+
+        with progress_task("Go-Explore phase 1", total_timesteps, enabled=progress_bar) as bar:
+            while self.stats.num_timesteps < target:
+                before = self.stats.num_timesteps
+                self._explore_once(target)
+                bar.advance(self.stats.num_timesteps - before)
+                if callback is not None and callback(self) is False:
+                    break
+        return self
+
+    def _explore_once(self, target: int) -> None:
+        archive, env, cell_fn, stats = self.archive, self.env, self.cell_fn, self.stats
+        slot = archive.choose(self.rng)
+        archive.chosen[slot] += 1
+        start_actions = archive.actions[slot]
+        score = float(archive.score[slot])
+        length = int(archive.length[slot])
+        lives = self._return_to(slot)
+        budget = min(self.explore_steps, target - stats.num_timesteps)
+        # Draw the whole exploration's randomness at once: cheaper than per-step draws.
+        repeats = self.rng.random(self.explore_steps) < self.repeat_action_prob
+        random_actions = self.rng.integers(self.num_actions, size=self.explore_steps)
+        previous = int(start_actions[-1]) if len(start_actions) else -1
+        new_actions: list[int] = []
+        visited = {slot}
+        progressed = False
+        best_score = float(archive.score[archive.best()]) if len(archive) else 0.0
+        obs = None
+        for step in range(max(budget, 0)):
+            action = previous if repeats[step] and previous >= 0 else int(random_actions[step])
+            obs, reward, terminated, truncated, info = env.step(action)
+            stats.num_timesteps += 1
+            stats.num_timesteps_from_reset += 1
+            new_actions.append(action)
+            previous = action
+            score += float(reward)
+            length += 1
+            now_lives = info.get("lives", lives)
+            if (
+                self.end_on_life_loss
+                and lives is not None
+                and now_lives is not None
+                and (now_lives < lives)
+            ):
+                break
+            lives = now_lives
+            if truncated and not terminated:
+                break  # out of time: no future to explore from here
+            key = cell_fn(obs, env)
+            known = archive.index.get(key)
+            if known is not None:
+                visited.add(known)
+            # A terminal state is worth keeping only as the end of a better trajectory (the
+            # goal); deaths and failures are not cells (2019, section 2.1).
+            if (not terminated or score > best_score) and archive.would_improve(key, score, length):
+                actions = np.concatenate((start_actions, np.asarray(new_actions, dtype=np.int64)))
+                snapshot = None if terminated else self._snapshot(lives)
+                frame = self._frame_for(obs)
+                archive.offer(key, score, length, actions, snapshot, terminal=terminated,
+                              parent=slot, frame=frame)  # fmt: skip
+                visited.add(archive.index[key])
+                progressed = True
+                if score > best_score:
+                    best_score = score
+                    self._on_new_best(score)
+            if terminated:
+                break
+        for visited_slot in visited:
+            archive.seen[visited_slot] += 1
+        archive.chosen_since_new[slot] = 0 if progressed else archive.chosen_since_new[slot] + 1
+        stats.iterations += 1
+        if obs is not None:
+            cell_fn.observe(obs, env)
+            if cell_fn.wants_refit():
+                self._rekey_archive()
+        self._log()
+
+    def _frame_for(self, obs: Any) -> Any:
+        """The grey frame a re-fitting cell function needs to re-key this cell later."""
+        if isinstance(self.cell_fn, DownscaledCell) and self.cell_fn.refit_interval is not None:
+            return self.cell_fn.frame(obs, self.env).astype(np.uint8)
+        return None
+
+    def _rekey_archive(self) -> None:
+        """After a new representation: group cells under their new keys, keeping the best."""
+        assert isinstance(self.cell_fn, DownscaledCell)
+        old = self.archive
+        fresh = Archive(self.selection)
+        order = old.top(len(old))  # best first, so each new key keeps its best trajectory
+        for slot in order:
+            frame = old.frames[slot]
+            key = old.keys[slot] if frame is None else self.cell_fn.key_of_frame(frame)
+            if fresh.offer(key, float(old.score[slot]), int(old.length[slot]), old.actions[slot],
+                           old.snapshots[slot], terminal=bool(old.terminal[slot]),
+                           frame=frame):  # fmt: skip
+                new_slot = fresh.index[key]
+                fresh.seen[new_slot] = old.seen[slot]
+                fresh.chosen[new_slot] = old.chosen[slot]
+                fresh.chosen_since_new[new_slot] = old.chosen_since_new[slot]
+        self.archive = fresh
+
+    def _on_new_best(self, score: float) -> None:
+        if self.stats.first_success_step is None and score > self.success_score:
+            self.stats.first_success_step = self.stats.num_timesteps
+        self._log(force=True)
+
+    def _log(self, force: bool = False) -> None:
+        stats = self.stats
+        if not force and stats.num_timesteps < self._next_log:
+            return
+        best = float(self.archive.score[self.archive.best()]) if len(self.archive) else 0.0
+        stats.history.append(
+            (stats.num_timesteps, stats.num_timesteps_from_reset, len(self.archive), best)
+        )
+        while self._next_log <= stats.num_timesteps:
+            self._next_log += self.log_interval
+
+    @property
+    def best_score(self) -> float:
+        """The highest score in the archive."""
+        return float(self.archive.score[self.archive.best()]) if len(self.archive) else 0.0
+
+    def best_trajectory(self) -> np.ndarray:
+        """Actions from reset of the best cell's trajectory (phase 2's demonstration)."""
+        return self.archive.actions[self.archive.best()].copy()
+
+    def demonstrations(self, count: int = 1) -> list[tuple[np.ndarray, float]]:
+        """The ``count`` best trajectories with their scores."""
+        return [
+            (self.archive.actions[s].copy(), float(self.archive.score[s]))
+            for s in self.archive.top(count)
+        ]
+
+    # ----------------------------------------------------------------------------------------
+    # Phase 2 and the SB3 verbs.
+
+    def robustify(self, total_timesteps: int, **kwargs: Any) -> GoExplore:
+        """Phase 2: the backward algorithm on the best demonstrations (see
+        ``teachgym.agents.go_explore.robustify.robustify`` for the keyword arguments)."""
+        from teachgym.agents.go_explore.robustify import robustify
+
+        self.policy, self.robustify_stats = robustify(self, total_timesteps, **kwargs)
+        return self
+
+    def learn(self, total_timesteps: int, callback: Any = None, explore_fraction: float = 0.5,
+              **robustify_kwargs: Any) -> GoExplore:  # fmt: skip
+        """Both phases: ``explore_fraction`` of the steps exploring, the rest robustifying.
+
+        ``callback`` is passed to phase 2's PPO (an SB3 callback).
+
+        Raises:
+            RuntimeError: phase 1 found no trajectory scoring above ``success_score``.
+        """
+        if not 0.0 < explore_fraction < 1.0:
+            raise ValueError(f"explore_fraction must be in (0, 1); got {explore_fraction!r}")
+        explore_steps = int(total_timesteps * explore_fraction)
+        self.explore(explore_steps)
+        if self.best_score <= self.success_score:
+            raise RuntimeError(
+                f"phase 1 found no trajectory scoring above {self.success_score} in "
+                f"{explore_steps} steps (best {self.best_score}); explore longer"
+            )
+        return self.robustify(total_timesteps - explore_steps, callback=callback,
+                              **robustify_kwargs)  # fmt: skip
+
+    def predict(self, observation: Any, state: Any = None, episode_start: Any = None,
+                deterministic: bool = False) -> tuple[Any, Any]:  # fmt: skip
+        """The robustified policy's action (SB3's ``predict``)."""
+        if self.policy is None:
+            raise RuntimeError("no policy yet: call robustify() or learn() first")
+        return self.policy.predict(observation, state, episode_start, deterministic)
+
+    # ----------------------------------------------------------------------------------------
+    # Saving: plain data only.
+
+    def config(self) -> dict[str, Any]:
+        """Constructor settings (JSON-ready)."""
+        return {
+            "env_id": self.env_id,
+            "cell_fn": {"name": self.cell_fn.name, "kwargs": self.cell_fn.config()},
+            "seed": self.seed,
+            "env_seed": self.env_seed,
+            "device": self.device,
+            "return_mode": self.return_mode,
+            "explore_steps": self.explore_steps,
+            "repeat_action_prob": self.repeat_action_prob,
+            "selection": self.selection,
+            "end_on_life_loss": self.end_on_life_loss,
+            "success_score": self.success_score,
+            "log_interval": self.log_interval,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the archive (actions, scores, counters), settings, stats, the exploration RNG
+        and, after phase 2, the policy weights into the folder ``path``. No pickle: snapshots
+        are rebuilt on ``load`` by replaying actions."""
+        from teachgym.state_io import write_atomically
+
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays, keys_json = self.archive.to_arrays()
+        write_atomically(
+            folder / _ARCHIVE_FILE,
+            lambda f: np.savez_compressed(f, **arrays),  # type: ignore[arg-type]
+        )
+        document = {
+            "format_version": _FORMAT_VERSION,
+            "config": self.config(),
+            "cell_fn_state": self.cell_fn.state_dict(),
+            "keys": json.loads(keys_json),
+            "stats": asdict(self.stats),
+            "next_log": self._next_log,
+            "rng": self.rng.bit_generator.state,
+            "robustify_stats": self.robustify_stats,
+            "has_policy": self.policy is not None,
+        }
+        if self.policy is not None:
+            import torch
+
+            write_atomically(
+                folder / _POLICY_FILE, lambda f: torch.save(self.policy.policy.state_dict(), f)
+            )
+        write_json_atomically(folder / _CONFIG_FILE, document)
+        return folder
+
+    @classmethod
+    def load(cls, path: str | Path, env: EnvSource | None = None,
+             cell_fn: CellFn | None = None, **overrides: Any) -> GoExplore:  # fmt: skip
+        """Rebuild an agent saved by ``save``, replaying every cell's actions from reset to
+        rebuild its snapshot (and checking it lands in the same cell with the same score).
+
+        Args:
+            path: The folder ``save`` wrote.
+            env: The env (needed unless the agent was built from an id).
+            cell_fn: Needed if the agent used a custom ``CellFn``.
+            **overrides: Constructor settings to change (e.g. ``device``).
+
+        Raises:
+            FileNotFoundError: ``path`` holds no saved agent.
+            ValueError: the file is from another format version, or a replay does not reproduce
+                its cell (the env is not the one that was explored, or is not deterministic).
+        """
+        folder = Path(path)
+        config_path = folder / _CONFIG_FILE
+        if not config_path.is_file() or not (folder / _ARCHIVE_FILE).is_file():
+            raise FileNotFoundError(
+                f"no saved Go-Explore agent in {folder} (expected {_CONFIG_FILE} and "
+                f"{_ARCHIVE_FILE})"
+            )
+        document = json.loads(config_path.read_text())
+        if document.get("format_version") != _FORMAT_VERSION:
+            raise ValueError(
+                f"{config_path} has format_version {document.get('format_version')!r}; "
+                f"this teachgym reads {_FORMAT_VERSION}"
+            )
+        config = dict(document["config"])
+        env_id = config.pop("env_id")
+        cell_config = config.pop("cell_fn")
+        if env is None:
+            if env_id is None:
+                raise ValueError(f"{folder} was explored on an env instance: pass env=")
+            env = env_id
+        if cell_fn is None:
+            if cell_config["name"] == "custom":
+                raise ValueError(f"{folder} used a custom cell function: pass cell_fn=")
+            cell_fn = make_cell_fn(cell_config["name"], **cell_config["kwargs"])
+        cell_fn.load_state_dict(document["cell_fn_state"])
+        config.update(overrides)
+        agent = cls(env, cell_fn, **config)
+        with np.load(folder / _ARCHIVE_FILE, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+        agent.archive = Archive.from_arrays(arrays, json.dumps(document["keys"]), agent.selection)
+        agent._rebuild_snapshots()
+        stats = document["stats"]
+        stats["history"] = [tuple(row) for row in stats["history"]]
+        agent.stats = ExploreStats(**stats)
+        agent._next_log = int(document["next_log"])
+        agent.rng.bit_generator.state = document["rng"]
+        agent.robustify_stats = document.get("robustify_stats", {})
+        if document.get("has_policy"):
+            from teachgym.agents.go_explore.robustify import load_policy
+
+            agent.policy = load_policy(agent, folder / _POLICY_FILE)
+        return agent
+
+    def _rebuild_snapshots(self) -> None:
+        """Replay each cell's trajectory, from its parent's snapshot when the parent's
+        trajectory is a prefix of it (most are), else from reset."""
+        archive = self.archive
+        order = np.argsort(archive.length[: len(archive)], kind="stable")
+        rebuilt: set[int] = set()
+        for slot in (int(s) for s in order):
+            if archive.terminal[slot] or self.return_mode == "replay":
+                continue
+            actions = archive.actions[slot]
+            parent = int(archive.parent[slot])
+            start, lives, score = 0, None, 0.0
+            if parent in rebuilt:
+                prefix = archive.actions[parent]
+                if len(prefix) <= len(actions) and np.array_equal(prefix, actions[: len(prefix)]):
+                    state, lives = archive.snapshots[parent]
+                    self.env.set_state(state)  # type: ignore[attr-defined]
+                    start, score = len(prefix), float(archive.score[parent])
+            obs = None
+            if start == 0:
+                obs, info = self.env.reset(seed=self.env_seed)
+                lives = info.get("lives")
+            for action in actions[start:]:
+                obs, reward, _, _, info = self.env.step(int(action))
+                score += float(reward)
+                lives = info.get("lives", lives)
+            self.cell_fn.bind(self.env)
+            # After a restore with no step since, an ALE frame is stale: only a cell with no
+            # actions of its own past its parent's could hit that, and it is its parent's cell.
+            key = self.cell_fn(obs, self.env) if obs is not None else archive.keys[parent]
+            if key != archive.keys[slot] or not np.isclose(score, archive.score[slot]):
+                raise ValueError(
+                    f"replaying cell {slot}'s {len(actions)} actions reached cell {key!r} with "
+                    f"score {score}, but the archive says {archive.keys[slot]!r} with "
+                    f"{archive.score[slot]}: the env is not the one explored, or not deterministic"
+                )
+            archive.snapshots[slot] = self._snapshot(lives)
+            rebuilt.add(slot)
