@@ -11,7 +11,14 @@ backward algorithm); Adversarial Surprise in ``teachgym.agents.adversarial_surpr
 
 from typing import Any
 
+_ADVERSARIAL_SURPRISE = ("AdversarialSurprise", "AdversarialSurpriseConfig", "SMiRL")
+_GO_EXPLORE = ("GoExplore",)
+
 __all__ = [
+    "AdversarialSurprise",
+    "AdversarialSurpriseConfig",
+    "GoExplore",
+    "SMiRL",
     "algorithm_class",
     "available_algorithms",
     "build_model",
@@ -23,6 +30,14 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in _ADVERSARIAL_SURPRISE:
+        from teachgym.agents import adversarial_surprise
+
+        return getattr(adversarial_surprise, name)
+    if name in _GO_EXPLORE:
+        from teachgym.agents import go_explore
+
+        return getattr(go_explore, name)
     if name in __all__:
         from teachgym.agents import sb3
 
