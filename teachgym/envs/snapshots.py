@@ -168,6 +168,11 @@ class SnapshotWrapper(gym.Wrapper):
 
     def set_state(self, state: dict[str, Any]) -> Any:
         """Restore a snapshot from ``get_state`` and return the (wrapped) observation."""
+        self.restore_state(state)
+        return self._observation_after_restore(self._chain())
+
+    def restore_state(self, state: dict[str, Any]) -> None:
+        """``set_state`` without building the observation (Go-Explore reads the next step's)."""
         chain = self._chain()
         counters = state.get("wrappers", []) if isinstance(state, dict) else []
         if len(counters) != len(chain):
@@ -178,7 +183,6 @@ class SnapshotWrapper(gym.Wrapper):
         for wrapper, saved in zip(chain, counters, strict=True):
             for name, value in saved.items():
                 setattr(wrapper, name, copy.deepcopy(value))
-        return self._observation_after_restore(chain)
 
     def _snapshot_base(self) -> dict[str, Any]:
         return snapshot_grid_state(self.env.unwrapped)

@@ -239,7 +239,7 @@ class GoExplore:
         """Put the env in the cell's state; returns the lives there (Atari) or ``None``."""
         if self.return_mode == "snapshot":
             state, lives = self.archive.snapshots[slot]
-            self.env.set_state(state)  # type: ignore[attr-defined]
+            self.env.restore_state(state)  # type: ignore[attr-defined]
             self.cell_fn.bind(self.env)
             self.stats.num_timesteps_from_reset += int(self.archive.length[slot])
             return lives
