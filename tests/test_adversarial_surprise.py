@@ -439,6 +439,50 @@ def test_control_learns_to_silence_the_noise_it_controls() -> None:
     assert agent.metrics_history[-1]["control_log_prob"] > -2.5
 
 
+class TrapEnv(gym.Env):
+    """A corridor ``x = 0 … 3`` (action 1 steps right, 0 left); reaching ``x = 3`` springs a trap
+    that fills the rest of the episode's observations with noise. Observation ``[x, trapped,
+    noise, noise, noise]``."""
+
+    observation_space = spaces.Box(0, 3, shape=(5,), dtype=np.int64)
+    action_space = spaces.Discrete(2)
+
+    def reset(self, *, seed: int | None = None, options: Any = None):
+        super().reset(seed=seed)
+        self.x, self.trapped = 0, False
+        return self._obs(), {}
+
+    def _obs(self) -> np.ndarray:
+        noise = self.np_random.integers(0, 4, size=3) if self.trapped else np.zeros(3, np.int64)
+        return np.array([self.x, int(self.trapped), *noise], dtype=np.int64)
+
+    def step(self, action: Any):
+        self.x = min(3, self.x + 1) if int(action) == 1 else max(0, self.x - 1)
+        self.trapped |= self.x == 3
+        return self._obs(), 0.0, False, False, {}
+
+
+def test_explore_learns_to_hand_control_a_noise_it_cannot_escape() -> None:
+    # Only Explore's reward (minus Control's next-round return) pays for springing the trap:
+    # a random Explore springs it in its first round in 3 of 16 episodes.
+    agent = AdversarialSurprise(
+        TrapEnv,
+        seed=0,
+        device="cpu",
+        **{**TINY, "n_envs": 8, "batch_size": 32, "n_epochs": 4, "net_arch": [16]},
+        learning_rate=1e-3,
+    )
+
+    def trapped_when_control_starts() -> float:
+        agent.collect_rollout()
+        first_control_obs = agent.players[CONTROL].rollout_buffer.observations[0]
+        return float((first_control_obs[:, 1] > 0).mean())
+
+    assert trapped_when_control_starts() < 0.5
+    agent.learn(6_000)
+    assert trapped_when_control_starts() > 0.9
+
+
 def test_callback_returning_false_stops_learning() -> None:
     agent = tiny_agent()
     agent.learn(10_000, callback=lambda *_: False)
