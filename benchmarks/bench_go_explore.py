@@ -183,7 +183,7 @@ def run_phase2(job: tuple[argparse.Namespace, int, bool]) -> dict[str, Any]:
 def phase2(args: argparse.Namespace) -> dict[str, Any]:
     jobs = [(args, s, True) for s in args.seeds]
     if args.plain_budget > 0:
-        jobs += [(args, s, False) for s in args.seeds]
+        jobs += [(args, s, False) for s in (args.plain_seeds or args.seeds)]
     with Pool(args.workers) as pool:
         rows = pool.map(run_phase2, jobs, chunksize=1)
     summary = {}
@@ -219,6 +219,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--explore-budget", type=int, default=200_000, help="phase2: phase 1")
     parser.add_argument("--plain-budget", type=int, default=500_000)
+    parser.add_argument("--plain-seeds", type=int, nargs="*", default=None)
     parser.add_argument("--eval-interval", type=int, default=5_000)
     parser.add_argument("--self-imitation", action="store_true")
     parser.add_argument("--tag", default="", help="suffix of the output file name")

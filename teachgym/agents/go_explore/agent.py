@@ -231,7 +231,10 @@ class GoExplore:
         obs, info = self._reset()
         lives = info.get("lives")
         key = self.cell_fn(obs, self.env)
-        self.archive.offer(key, 0.0, 0, np.zeros(0, dtype=np.int64), self._snapshot(lives))
+        self.archive.offer(
+            key, 0.0, 0, np.zeros(0, dtype=np.int64), self._snapshot(lives),
+            frame=self._frame_for(obs),
+        )  # fmt: skip
         self.archive.seen[0] = 1
         self._log(force=True)
 
@@ -349,7 +352,7 @@ class GoExplore:
     def _frame_for(self, obs: Any) -> Any:
         """The grey frame a re-fitting cell function needs to re-key this cell later."""
         if isinstance(self.cell_fn, DownscaledCell) and self.cell_fn.refit_interval is not None:
-            return self.cell_fn.frame(obs, self.env).astype(np.uint8)
+            return self.cell_fn.frame(obs, self.env)
         return None
 
     def _rekey_archive(self) -> None:
@@ -358,6 +361,8 @@ class GoExplore:
         old = self.archive
         fresh = Archive(self.selection)
         order = old.top(len(old))  # best first, so each new key keeps its best trajectory
+        new_slot_of: dict[int, int] = {}
+        kept: dict[int, int] = {}  # new slot -> the old slot whose trajectory it holds
         for slot in order:
             frame = old.frames[slot]
             key = old.keys[slot] if frame is None else self.cell_fn.key_of_frame(frame)
@@ -368,6 +373,12 @@ class GoExplore:
                 fresh.seen[new_slot] = old.seen[slot]
                 fresh.chosen[new_slot] = old.chosen[slot]
                 fresh.chosen_since_new[new_slot] = old.chosen_since_new[slot]
+                kept[new_slot] = slot
+            new_slot_of[slot] = fresh.index[key]
+        # Keep parent links so that load() replays from parents, not from reset; it checks that
+        # the parent's trajectory is still a prefix.
+        for new_slot, slot in kept.items():
+            fresh.parent[new_slot] = new_slot_of.get(int(old.parent[slot]), -1)
         self.archive = fresh
 
     def _on_new_best(self, score: float) -> None:

@@ -280,22 +280,25 @@ class DownscaledCell(CellFn):
     def refit(self) -> None:
         """Re-choose width, height and levels from the sampled frames.
 
-        The 2021 paper (Methods, "Downscaling on Atari") scores a representation by how evenly
-        it spreads the sampled frames over cells, penalised by the distance of the number of
-        cells ``n`` from a target ``T``: ``normalised entropy / sqrt(|n / T - 1| + 1)``. It
-        searches the parameters at random; this space is small enough to try all of it.
+        The 2021 paper (Methods) scores a representation by how evenly the sampled frames
+        spread over its cells, penalised by the distance of their number ``n`` from a target
+        ``T``: ``normalised entropy / sqrt(|n / T - 1| + 1)``. It searches the parameters at
+        random; this space is small enough to try all of it (about a second for 1,000 frames,
+        so keep ``refit_interval`` in the hundreds of explorations or more).
         """
         if len(self._frames) < 2:
             return
-        frames = np.stack(self._frames)
-        shape = (frames.shape[1], frames.shape[2])
+        frames = self._frames
+        shape = (frames[0].shape[0], frames[0].shape[1])
         target = self.target_cells * len(frames) / self.sample_size
         best: tuple[float, int, tuple[int, int, int]] | None = None
         for height in _REFIT_HEIGHTS:
-            rows = _box_matrix(frames.shape[1], height)
-            row_sums = np.stack([rows @ frame.astype(np.float32) for frame in frames])
+            rows = _box_matrix(shape[0], height)
+            row_sums = np.empty((len(frames), height, shape[1]), dtype=np.float32)
+            for frame, out in zip(frames, row_sums, strict=True):
+                np.matmul(rows, frame.astype(np.float32), out=out)  # one cache-sized copy
             for width in _REFIT_WIDTHS:
-                cols = _box_matrix(frames.shape[2], width)
+                cols = _box_matrix(shape[1], width)
                 sums = row_sums @ cols.T
                 for levels in _REFIT_LEVELS:
                     cells = _quantise(sums, shape, levels).reshape(len(frames), -1)
@@ -397,8 +400,14 @@ except ImportError:  # pragma: no cover - grid extra missing
 # Domain knowledge: Montezuma's Revenge.
 
 # RAM addresses of Montezuma's Revenge (Atari 2600), as used by the 2019 paper's domain cells.
+# Checked on ale-py 0.12 (tests/test_go_explore_atari.py): RAM 42 is Panama Joe's left edge in
+# screen pixels, RAM 43 his height (the sprite's top row is 310 - RAM 43), RAM 3 the room
+# (1 at the start), RAM 57 the level (0 at the start).
 _RAM_ROOM, _RAM_X, _RAM_Y, _RAM_LEVEL, _RAM_INVENTORY = 3, 42, 43, 57, 65
-# Inventory bits that hold keys (up to four keys; the other bits are torch, sword, amulet …).
+# RAM 65 holds one bit per inventory item: 0x01 a mallet-shaped item (the 2019 code's name),
+# 0x02 / 0x04 / 0x08 / 0x10 up to four keys, 0x20 / 0x40 two swords, 0x80 the torch.
+# Setting each bit alone draws that item's icon (a key is a 40-pixel icon), and in phase 1 the
+# first key sets 0x02 (+100 points), opening a door clears it (+300), the sword sets 0x20.
 _KEY_BITS = (0x02, 0x04, 0x08, 0x10)
 
 

@@ -270,6 +270,18 @@ class BackwardCurriculumCallback(BaseCallback):
             _self_imitation_update(self.model, **self.self_imitation)
 
 
+class _ProgressCallback(BaseCallback):
+    """Advances a teachgym progress bar by the env steps of each SB3 step."""
+
+    def __init__(self, bar: Any) -> None:
+        super().__init__()
+        self.bar = bar
+
+    def _on_step(self) -> bool:
+        self.bar.update(self.num_timesteps)
+        return True
+
+
 def _demo_transitions(
     env: gym.Env, demos: list[tuple[np.ndarray, float]], env_seed: int, gamma: float
 ) -> dict[str, np.ndarray]:
@@ -414,8 +426,13 @@ def robustify(
         longest if backward else 0, window, threshold, step_back, agent.make_env(),
         agent.env_seed, reset_success, eval_interval, stop_on_success, sil,
     )  # fmt: skip
-    callbacks = [backward_callback] + ([] if callback is None else [callback])
-    model.learn(total_timesteps, callback=CallbackList(callbacks), progress_bar=progress_bar)
+    callbacks: list[Any] = [backward_callback] + ([] if callback is None else [callback])
+    from teachgym._progress import progress_task
+
+    # SB3's own progress bar needs tqdm; teachgym draws its bars with rich.
+    with progress_task("Go-Explore phase 2", total_timesteps, enabled=progress_bar) as bar:
+        callbacks.append(_ProgressCallback(bar))
+        model.learn(total_timesteps, callback=CallbackList(callbacks))
     final = evaluate_from_reset(model, agent.make_env(), agent.env_seed, reset_success)
     stats = {
         "backward": backward,
