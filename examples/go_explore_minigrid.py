@@ -9,7 +9,7 @@ archive size and best score over env steps, a map of the discovered cells and ``
 
 MiniGrid's actions are egocentric (turn left/right, forward …), so the 2019 paper's Atari setting
 of repeating the previous action with probability 0.95 mostly spins the agent or pushes it into
-walls; ``--repeat-prob 0`` (the default here) explores far better (see BENCHMARKS.md).
+walls; GoExplore uses 0 on MiniGrid unless told otherwise (see BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--explore-steps", type=int, default=100_000)
     parser.add_argument("--robustify-steps", type=int, default=500_000)
-    parser.add_argument("--repeat-prob", type=float, default=0.0)
+    parser.add_argument("--repeat-prob", type=float, default=None, help="default: 0 on MiniGrid")
     parser.add_argument("--out", type=Path, default=Path("runs/go_explore_minigrid"))
     args = parser.parse_args()
     torch.set_num_threads(1)  # a small MLP: one thread is fastest on a few cores

@@ -245,6 +245,12 @@ def test_bad_settings_are_named(kwargs: dict[str, Any], match: str) -> None:
         GoExplore(EMPTY, **kwargs)
 
 
+def test_action_repeat_default_depends_on_the_domain() -> None:
+    assert GoExplore(EMPTY, cell_fn="minigrid").repeat_action_prob == 0.0
+    replay = GoExplore("CartPole-v1", cell_fn=_RoundedCartPole(), return_mode="replay")
+    assert replay.repeat_action_prob == 0.95, "the 2019 paper's Atari setting elsewhere"
+
+
 def test_continuous_actions_are_rejected() -> None:
     with pytest.raises(TypeError, match="discrete actions"):
         GoExplore("Pendulum-v1", return_mode="replay")

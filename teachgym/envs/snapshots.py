@@ -31,6 +31,7 @@ __all__ = [
     "AtariSnapshotWrapper",
     "GridSnapshotMixin",
     "SnapshotWrapper",
+    "is_minigrid",
     "restore_grid_state",
     "snapshot_grid_state",
     "supports_snapshots",
@@ -231,7 +232,8 @@ class AtariSnapshotWrapper(SnapshotWrapper):
         return None
 
 
-def _is_minigrid(env: gym.Env) -> bool:
+def is_minigrid(env: gym.Env) -> bool:
+    """Whether ``env`` (or the env it wraps) is a MiniGrid env."""
     try:
         from minigrid.minigrid_env import MiniGridEnv
     except ImportError:  # pragma: no cover - grid extra missing
@@ -246,7 +248,7 @@ def _is_atari(env: gym.Env) -> bool:
 
 def supports_snapshots(env: gym.Env) -> bool:
     """Whether ``with_snapshots`` can give ``env`` ``get_state`` / ``set_state``."""
-    return isinstance(env, SnapshotWrapper) or _is_minigrid(env) or _is_atari(env)
+    return isinstance(env, SnapshotWrapper) or is_minigrid(env) or _is_atari(env)
 
 
 def with_snapshots(env: gym.Env) -> SnapshotWrapper:
@@ -258,7 +260,7 @@ def with_snapshots(env: gym.Env) -> SnapshotWrapper:
     """
     if isinstance(env, SnapshotWrapper):
         return env
-    if _is_minigrid(env):
+    if is_minigrid(env):
         return SnapshotWrapper(env)
     if _is_atari(env):
         return AtariSnapshotWrapper(env)

@@ -36,7 +36,7 @@ from gymnasium import spaces
 
 from teachgym.agents.go_explore.archive import Archive, Selection
 from teachgym.agents.go_explore.cells import CellFn, DownscaledCell, make_cell_fn
-from teachgym.envs.snapshots import supports_snapshots, with_snapshots
+from teachgym.envs.snapshots import is_minigrid, supports_snapshots, with_snapshots
 from teachgym.state_io import write_json_atomically
 
 __all__ = ["ExploreStats", "GoExplore", "make_go_explore_env"]
@@ -115,7 +115,11 @@ class GoExplore:
             ``"replay"`` is the explicit opt-in for other deterministic envs: it returns by
             resetting and replaying the cell's actions, which costs those steps.
         explore_steps: Steps explored after each return (2019: 100).
-        repeat_action_prob: Probability of repeating the previous action (2019: 0.95).
+        repeat_action_prob: Probability of repeating the previous action. ``None``: the 2019
+            paper's 0.95, except on MiniGrid envs, where it is 0: their actions are egocentric
+            (turn, forward …), so long repeats spin the agent or push it into a wall
+            (KeyCorridorS3R3: 5/5 seeds solved within 100k steps at 0, fewer at 0.95; see
+            BENCHMARKS.md).
         selection: ``"2021"`` (``1 / sqrt(seen + 1)``) or ``"2019"`` (count subscores).
         end_on_life_loss: Stop an exploration when ``info["lives"]`` drops (Atari), as the
             2019 paper does, and never archive the state after a lost life.
@@ -133,7 +137,7 @@ class GoExplore:
         device: str = "auto",
         return_mode: ReturnMode = "snapshot",
         explore_steps: int = 100,
-        repeat_action_prob: float = 0.95,
+        repeat_action_prob: float | None = None,
         selection: Selection = "2021",
         end_on_life_loss: bool = True,
         success_score: float = 0.0,
@@ -145,7 +149,7 @@ class GoExplore:
             )
         if int(explore_steps) != explore_steps or explore_steps < 1:
             raise ValueError(f"explore_steps must be a positive integer; got {explore_steps!r}")
-        if not 0.0 <= repeat_action_prob <= 1.0:
+        if repeat_action_prob is not None and not 0.0 <= repeat_action_prob <= 1.0:
             raise ValueError(f"repeat_action_prob must be in [0, 1]; got {repeat_action_prob!r}")
         if int(log_interval) != log_interval or log_interval < 1:
             raise ValueError(f"log_interval must be a positive integer; got {log_interval!r}")
@@ -168,6 +172,8 @@ class GoExplore:
         self.device = device
         self.return_mode: ReturnMode = return_mode
         self.explore_steps = int(explore_steps)
+        if repeat_action_prob is None:
+            repeat_action_prob = 0.0 if is_minigrid(base_env) else 0.95
         self.repeat_action_prob = float(repeat_action_prob)
         self.selection: Selection = selection
         self.end_on_life_loss = bool(end_on_life_loss)
