@@ -296,55 +296,64 @@ class GoExplore:
         score = float(archive.score[slot])
         length = int(archive.length[slot])
         lives = self._return_to(slot)
-        budget = min(self.explore_steps, target - stats.num_timesteps)
-        # Draw the whole exploration's randomness at once: cheaper than per-step draws.
-        repeats = self.rng.random(self.explore_steps) < self.repeat_action_prob
-        random_actions = self.rng.integers(self.num_actions, size=self.explore_steps)
+        budget = max(min(self.explore_steps, target - stats.num_timesteps), 0)
+        # Draw the whole exploration's randomness at once, as Python lists: cheaper per step.
+        repeats = (self.rng.random(self.explore_steps) < self.repeat_action_prob).tolist()
+        random_actions = self.rng.integers(self.num_actions, size=self.explore_steps).tolist()
         previous = int(start_actions[-1]) if len(start_actions) else -1
         new_actions: list[int] = []
         visited = {slot}
         progressed = False
         best_score = float(archive.score[archive.best()]) if len(archive) else 0.0
+        end_on_life_loss = self.end_on_life_loss
+        index_of, scores, lengths = archive.index, archive.score, archive.length
         obs = None
-        for step in range(max(budget, 0)):
-            action = previous if repeats[step] and previous >= 0 else int(random_actions[step])
+        steps = 0
+        for step in range(budget):
+            action = previous if repeats[step] and previous >= 0 else random_actions[step]
             obs, reward, terminated, truncated, info = env.step(action)
-            stats.num_timesteps += 1
-            stats.num_timesteps_from_reset += 1
+            steps += 1
             new_actions.append(action)
             previous = action
             score += float(reward)
             length += 1
             now_lives = info.get("lives", lives)
-            if (
-                self.end_on_life_loss
-                and lives is not None
-                and now_lives is not None
-                and (now_lives < lives)
-            ):
+            lost_life = lives is not None and now_lives is not None and now_lives < lives
+            if end_on_life_loss and lost_life:
                 break
             lives = now_lives
             if truncated and not terminated:
                 break  # out of time: no future to explore from here
             key = cell_fn(obs, env)
-            known = archive.index.get(key)
+            known = index_of.get(key)
             if known is not None:
                 visited.add(known)
+                known_score = scores[known]
+                if score < known_score or (score == known_score and length >= lengths[known]):
+                    if terminated:
+                        break
+                    continue  # no better than the archived way in: the common case
             # A terminal state is worth keeping only as the end of a better trajectory (the
             # goal); deaths and failures are not cells (2019, section 2.1).
-            if (not terminated or score > best_score) and archive.would_improve(key, score, length):
+            if not terminated or score > best_score:
                 actions = np.concatenate((start_actions, np.asarray(new_actions, dtype=np.int64)))
                 snapshot = None if terminated else self._snapshot(lives)
                 frame = self._frame_for(obs)
                 archive.offer(key, score, length, actions, snapshot, terminal=terminated,
                               parent=slot, frame=frame)  # fmt: skip
-                visited.add(archive.index[key])
+                scores, lengths = archive.score, archive.length  # offer may grow the arrays
+                visited.add(index_of[key])
                 progressed = True
                 if score > best_score:
                     best_score = score
+                    stats.num_timesteps += steps  # the milestone's step count is exact
+                    stats.num_timesteps_from_reset += steps
+                    steps = 0
                     self._on_new_best(score)
             if terminated:
                 break
+        stats.num_timesteps += steps
+        stats.num_timesteps_from_reset += steps
         for visited_slot in visited:
             archive.seen[visited_slot] += 1
         archive.chosen_since_new[slot] = 0 if progressed else archive.chosen_since_new[slot] + 1
