@@ -341,3 +341,35 @@ def test_learn_runs_both_phases() -> None:
     agent.learn(8_000, explore_fraction=0.25, n_envs=2, window=10, ppo_kwargs=TINY_PPO)
     assert agent.stats.num_timesteps == 2_000
     assert agent.policy is not None and agent.robustify_stats["num_timesteps"] > 0
+
+
+def test_self_imitation_raises_the_demo_actions_probability() -> None:
+    from stable_baselines3 import PPO
+
+    from teachgym.agents.go_explore.robustify import _demo_transitions, _self_imitation_update
+
+    agent = GoExplore(DOORKEY, cell_fn=MiniGridCell(), seed=0)
+    agent.explore(20_000, callback=lambda a: a.stats.first_success_step is None)
+    demos = agent.demonstrations(1)
+    transitions = _demo_transitions(agent.make_env(), demos, agent.env_seed, gamma=0.99)
+    assert len(transitions["actions"]) == len(demos[0][0])
+    assert transitions["returns"][-1] == pytest.approx(agent.best_score), "last step's return"
+    model = PPO("MlpPolicy", agent.make_env(), seed=0, device="cpu")
+    obs = torch.as_tensor(transitions["observations"])
+    actions = torch.as_tensor(transitions["actions"])
+
+    def mean_log_prob() -> float:
+        with torch.no_grad():
+            return float(model.policy.evaluate_actions(obs, actions)[1].mean())
+
+    before = mean_log_prob()
+    _self_imitation_update(model, transitions, updates=200, batch_size=64, weight=1.0,
+                           rng=np.random.default_rng(0))  # fmt: skip
+    assert mean_log_prob() > before + 0.05
+
+
+def test_robustify_with_self_imitation_runs() -> None:
+    agent = GoExplore(EMPTY, cell_fn=MiniGridCell(), seed=0, device="cpu")
+    agent.explore(5_000, callback=lambda a: a.stats.first_success_step is None)
+    agent.robustify(1_000, n_envs=2, self_imitation=True, ppo_kwargs=TINY_PPO)
+    assert agent.robustify_stats["num_timesteps"] >= 1_000

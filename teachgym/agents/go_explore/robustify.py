@@ -15,7 +15,8 @@ episodes start from the true reset.
 - ``BackwardCurriculumCallback`` is an SB3 callback: it reads each finished episode's
   ``info["demo_success"]`` and moves every sub-env's start back with ``env_method``.
 - Optional self-imitation (Oh et al. 2018, "Self-Imitation Learning") on the demonstrations after
-  each rollout: ``-log pi(a|s) * max(R - V, 0) + 0.5 * max(R - V, 0)^2``.
+  each rollout: ``-log pi(a|s) * max(R - V, 0)`` (the policy term; see
+  ``_self_imitation_update``).
 
 The policy is SB3's PPO (PyTorch; ``device="auto"`` uses CUDA when present).
 """
@@ -326,7 +327,11 @@ def _self_imitation_update(
         returns = torch.as_tensor(transitions["returns"][index], device=policy.device)
         values, log_prob, _ = policy.evaluate_actions(obs, actions)
         advantage = (returns - values.flatten()).clamp(min=0.0)
-        loss = weight * (-(log_prob * advantage.detach()).mean() + 0.5 * (advantage**2).mean())
+        # Only the policy term of SIL's loss: its value term, even at the paper's weight 0.01,
+        # drives the values past the demo returns within ~100 Adam steps (Adam rescales each
+        # parameter's step, so the weight hardly matters), after which the clamp zeroes every
+        # advantage and imitation stops. PPO's own value loss trains the values.
+        loss = -weight * (log_prob * advantage.detach()).mean()
         policy.optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(policy.parameters(), model.max_grad_norm)
