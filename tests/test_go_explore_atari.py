@@ -6,6 +6,7 @@ Atari tests skip without ale-py (``pip install "teachgym[atari]"``); the plot te
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -171,11 +172,11 @@ def test_downscaled_refit_aims_for_the_target() -> None:
         cell.observe(frame, None)  # type: ignore[arg-type]
     assert cell.wants_refit() and not cell.wants_refit(), "reported once"
     assert (cell.width, cell.height, cell.levels) != (11, 8, 8)
-    assert cell.state_dict() == {"width": cell.width, "height": cell.height, "levels": cell.levels}
-    restored = DownscaledCell()
-    restored.load_state_dict(cell.state_dict())
+    restored = DownscaledCell(refit_interval=200, target_cells=10, sample_size=200)
+    restored.load_state_dict(json.loads(json.dumps(cell.state_dict())))
     assert (restored.width, restored.height, restored.levels) == (cell.width, cell.height,
                                                                    cell.levels)  # fmt: skip
+    assert restored.state_dict() == cell.state_dict(), "schedule and sampling RNG restored too"
 
 
 def test_phase1_with_refit_rekeys_the_archive() -> None:

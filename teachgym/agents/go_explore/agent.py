@@ -36,7 +36,7 @@ from gymnasium import spaces
 
 from teachgym.agents.go_explore.archive import Archive, Selection
 from teachgym.agents.go_explore.cells import CellFn, DownscaledCell, make_cell_fn
-from teachgym.envs.snapshots import is_minigrid, supports_snapshots, with_snapshots
+from teachgym.envs.snapshots import is_minigrid, with_snapshots
 from teachgym.state_io import write_json_atomically
 
 __all__ = ["ExploreStats", "GoExplore", "make_go_explore_env"]
@@ -161,9 +161,7 @@ class GoExplore:
                 f"Go-Explore explores with discrete actions; got {base_env.action_space}"
             )
         if return_mode == "snapshot":
-            if not supports_snapshots(base_env):
-                with_snapshots(base_env)  # raises the explanatory TypeError
-            self.env: gym.Env = with_snapshots(base_env)
+            self.env: gym.Env = with_snapshots(base_env)  # or a TypeError saying what is needed
         else:
             self.env = base_env
         self.cell_fn = self._resolve_cell_fn(cell_fn)
@@ -248,8 +246,10 @@ class GoExplore:
         """Put the env in the cell's state; returns the lives there (Atari) or ``None``."""
         if self.return_mode == "snapshot":
             state, lives = self.archive.snapshots[slot]
+            # No re-bind: a restore stays in the episode the last reset(seed=env_seed) began, and
+            # a cell function's cached layout (MiniGridCell's box positions) must not follow the
+            # restored grid, where opened boxes are gone.
             self.env.restore_state(state)  # type: ignore[attr-defined]
-            self.cell_fn.bind(self.env)
             self.stats.num_timesteps_from_reset += int(self.archive.length[slot])
             return lives
         _, info = self._reset()
@@ -304,7 +304,7 @@ class GoExplore:
         new_actions: list[int] = []
         visited = {slot}
         progressed = False
-        best_score = float(archive.score[archive.best()]) if len(archive) else 0.0
+        best_score = self.best_score
         end_on_life_loss = self.end_on_life_loss
         index_of, scores, lengths = archive.index, archive.score, archive.length
         obs = None
@@ -405,9 +405,13 @@ class GoExplore:
         stats = self.stats
         if not force and stats.num_timesteps < self._next_log:
             return
-        best = float(self.archive.score[self.archive.best()]) if len(self.archive) else 0.0
         stats.history.append(
-            (stats.num_timesteps, stats.num_timesteps_from_reset, len(self.archive), best)
+            (
+                stats.num_timesteps,
+                stats.num_timesteps_from_reset,
+                len(self.archive),
+                self.best_score,
+            )
         )
         while self._next_log <= stats.num_timesteps:
             self._next_log += self.log_interval
@@ -415,7 +419,8 @@ class GoExplore:
     @property
     def best_score(self) -> float:
         """The highest score in the archive."""
-        return float(self.archive.score[self.archive.best()]) if len(self.archive) else 0.0
+        n = len(self.archive)
+        return float(self.archive.score[:n].max()) if n else 0.0
 
     def best_trajectory(self) -> np.ndarray:
         """Actions from reset of the best cell's trajectory (phase 2's demonstration)."""
@@ -582,13 +587,13 @@ class GoExplore:
 
     def _rebuild_snapshots(self) -> None:
         """Replay each cell's trajectory, from its parent's snapshot when the parent's
-        trajectory is a prefix of it (most are), else from reset."""
+        trajectory is a prefix of it (most are), else from reset, and check that it reaches the
+        archived cell with the archived score (terminal cells included, so the demonstrations
+        phase 2 uses are checked too)."""
         archive = self.archive
         order = np.argsort(archive.length[: len(archive)], kind="stable")
-        rebuilt: set[int] = set()
+        rebuilt: set[int] = set()  # cells whose snapshot is back: usable as parents
         for slot in (int(s) for s in order):
-            if archive.terminal[slot] or self.return_mode == "replay":
-                continue
             actions = archive.actions[slot]
             parent = int(archive.parent[slot])
             start, lives, score = 0, None, 0.0
@@ -596,25 +601,29 @@ class GoExplore:
                 prefix = archive.actions[parent]
                 if len(prefix) <= len(actions) and np.array_equal(prefix, actions[: len(prefix)]):
                     state, lives = archive.snapshots[parent]
-                    self.env.set_state(state)  # type: ignore[attr-defined]
+                    self.env.restore_state(state)  # type: ignore[attr-defined]
                     start, score = len(prefix), float(archive.score[parent])
             obs = None
             if start == 0:
-                obs, info = self.env.reset(seed=self.env_seed)
+                obs, info = self._reset()
                 lives = info.get("lives")
             for action in actions[start:]:
                 obs, reward, _, _, info = self.env.step(int(action))
                 score += float(reward)
                 lives = info.get("lives", lives)
-            self.cell_fn.bind(self.env)
             # After a restore with no step since, an ALE frame is stale: only a cell with no
             # actions of its own past its parent's could hit that, and it is its parent's cell.
-            key = self.cell_fn(obs, self.env) if obs is not None else archive.keys[parent]
+            if obs is None:
+                key, frame = archive.keys[parent], archive.frames[parent]
+            else:
+                key, frame = self.cell_fn(obs, self.env), self._frame_for(obs)
             if key != archive.keys[slot] or not np.isclose(score, archive.score[slot]):
                 raise ValueError(
                     f"replaying cell {slot}'s {len(actions)} actions reached cell {key!r} with "
                     f"score {score}, but the archive says {archive.keys[slot]!r} with "
                     f"{archive.score[slot]}: the env is not the one explored, or not deterministic"
                 )
-            archive.snapshots[slot] = self._snapshot(lives)
-            rebuilt.add(slot)
+            archive.frames[slot] = frame
+            if not archive.terminal[slot] and self.return_mode == "snapshot":
+                archive.snapshots[slot] = self._snapshot(lives)
+                rebuilt.add(slot)

@@ -17,8 +17,10 @@ domain-knowledge cells that read its internals) to a hashable key.
 Keys are tuples of ints or ``bytes`` so that a saved archive is plain data (JSON), never pickle.
 
 A custom cell function subclasses ``CellFn`` and implements ``__call__``; ``bind(env)`` is
-called after every reset or restore, for functions that cache something about the current
-episode (``MiniGridCell`` caches where the doors and boxes are).
+called after every ``reset(seed=env_seed)``, for functions that cache something about the
+episode's layout (``MiniGridCell`` caches where the doors and boxes are). It is not called after
+a restore: restores stay within the episode that reset began, and re-reading the restored grid
+would shift the box bits once a box has been opened.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ class CellFn:
     name: str = "custom"
 
     def bind(self, env: gym.Env) -> None:
-        """Called after each reset and each restore, before the next ``__call__``."""
+        """Called after each reset (not after restores), before the next ``__call__``."""
 
     def __call__(self, obs: Any, env: gym.Env) -> CellKey:
         """The cell of the state whose observation ``step`` (or ``reset``) just returned."""
@@ -317,7 +319,15 @@ class DownscaledCell(CellFn):
         return changed
 
     def state_dict(self) -> dict[str, Any]:
-        return {"width": self.width, "height": self.height, "levels": self.levels}
+        # The frame sample itself is not saved (it would dwarf the archive): after a load the
+        # next re-fit looks at frames seen since, on the same schedule and RNG stream.
+        return {
+            "width": self.width,
+            "height": self.height,
+            "levels": self.levels,
+            "observed": self._observed,
+            "rng": self._rng.bit_generator.state,
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.width, self.height, self.levels = (
@@ -325,6 +335,9 @@ class DownscaledCell(CellFn):
             int(state["height"]),
             int(state["levels"]),
         )
+        self._observed = int(state.get("observed", 0))
+        if "rng" in state:
+            self._rng.bit_generator.state = state["rng"]
 
 
 def _representation_score(cells: np.ndarray, target: float) -> float:

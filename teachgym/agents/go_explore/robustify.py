@@ -243,13 +243,17 @@ class BackwardCurriculumCallback(BaseCallback):
         for done, info in zip(self.locals["dones"], self.locals["infos"], strict=True):
             if done and "demo_success" in info:
                 self.successes.append(bool(info["demo_success"]))
-        if len(self.successes) == self.window and np.mean(self.successes) >= self.threshold:
-            if self.steps_before_end < self.longest:
-                self.steps_before_end = min(self.steps_before_end + self.step_back, self.longest)
-                self.training_env.env_method("set_steps_before_end", self.steps_before_end)
-                self.moves.append((self.num_timesteps, self.steps_before_end))
-                self.successes.clear()
-            elif self.reached_reset_at is None:
+        window_full = len(self.successes) == self.window
+        if (
+            window_full
+            and np.mean(self.successes) >= self.threshold
+            and (self.steps_before_end < self.longest)
+        ):
+            self.steps_before_end = min(self.steps_before_end + self.step_back, self.longest)
+            self.training_env.env_method("set_steps_before_end", self.steps_before_end)
+            self.moves.append((self.num_timesteps, self.steps_before_end))
+            self.successes.clear()
+            if self.steps_before_end >= self.longest:
                 self.reached_reset_at = self.num_timesteps
         self.logger.record("robustify/steps_before_end", self.steps_before_end)
         if self.successes:
@@ -266,7 +270,9 @@ class BackwardCurriculumCallback(BaseCallback):
                     return False
         return True
 
-    def _on_rollout_end(self) -> None:
+    def _on_rollout_start(self) -> None:
+        # Before collecting, i.e. after PPO's last update: between a rollout and its update the
+        # imitation step would make the buffer's log-probabilities stale for PPO's ratio.
         if self.self_imitation is not None:
             _self_imitation_update(self.model, **self.self_imitation)
 
@@ -322,7 +328,7 @@ def _self_imitation_update(
     count = len(transitions["actions"])
     for _ in range(updates):
         index = rng.integers(count, size=min(batch_size, count))
-        obs = torch.as_tensor(transitions["observations"][index], device=policy.device)
+        obs, _ = policy.obs_to_tensor(transitions["observations"][index])  # transposes images
         actions = torch.as_tensor(transitions["actions"][index], device=policy.device)
         returns = torch.as_tensor(transitions["returns"][index], device=policy.device)
         values, log_prob, _ = policy.evaluate_actions(obs, actions)
@@ -390,10 +396,37 @@ def robustify(
     """
     from teachgym.agents.sb3 import resolve_device
 
+    for name, value, low in (("total_timesteps", total_timesteps, 1), ("num_demos", num_demos, 1),
+                             ("n_envs", n_envs, 1), ("window", window, 1),
+                             ("eval_interval", eval_interval, 1),
+                             ("step_back", 1 if step_back is None else step_back, 1),
+                             ("jitter", 0 if jitter is None else jitter, 0)):  # fmt: skip
+        if int(value) != value or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
+    observation_space = agent.env.observation_space
+    if not isinstance(observation_space, gym.spaces.Box):
+        raise TypeError(
+            f"phase 2's PPO needs a Box observation space; got {observation_space} (for MiniGrid, "
+            "build the env with make_go_explore_env or wrap it in GridFlatObs)"
+        )
+    if backward and agent.return_mode != "snapshot":
+        raise ValueError(
+            "the backward algorithm starts episodes from restored demo states, which needs "
+            "snapshot support; this agent returns by replay: use backward=False"
+        )
     if len(agent.archive) == 0:
         raise RuntimeError("the archive is empty: run explore() first")
-    demos = agent.demonstrations(num_demos)
-    longest = max(len(actions) for actions, _ in demos)
+    # Only successful trajectories are demonstrations: a demo scoring nothing would count every
+    # episode started on it as a success and move the start point back for nothing.
+    demos = [d for d in agent.demonstrations(num_demos) if d[1] > agent.success_score]
+    if backward and not demos:
+        raise RuntimeError(
+            f"no trajectory in the archive scores above success_score={agent.success_score}: "
+            "explore longer before robustifying"
+        )
+    longest = max((len(actions) for actions, _ in demos), default=0)
     step_back = max(1, longest // 30) if step_back is None else int(step_back)
     jitter = step_back if jitter is None else int(jitter)
     reset_success = agent.success_score
