@@ -36,12 +36,14 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)  # a small MLP: one thread is fastest on a few cores
 
-    agent = GoExplore(args.env, cell_fn=MiniGridCell(), seed=args.seed,
-                      repeat_action_prob=args.repeat_prob)  # fmt: skip
+    agent = GoExplore(
+        args.env, cell_fn=MiniGridCell(), seed=args.seed, repeat_action_prob=args.repeat_prob
+    )
     start = time.perf_counter()
     # Phase 1 stops at the first success: that trajectory is phase 2's demonstration.
-    agent.explore(args.explore_steps, callback=lambda a: a.stats.first_success_step is None,
-                  progress_bar=True)  # fmt: skip
+    agent.explore(
+        args.explore_steps, callback=lambda a: a.stats.first_success_step is None, progress_bar=True
+    )
     explore_seconds = time.perf_counter() - start
     args.out.mkdir(parents=True, exist_ok=True)
     plot_progress(agent.stats.history, args.out / "progress.png")
@@ -63,8 +65,10 @@ def main() -> None:
             "solved_at": stats["solved_at"],
             "success_from_reset": stats["final_success_from_reset"],
         }
-        print(f"greedy success from reset: {stats['final_success_from_reset']:.2f} "
-              f"after {stats['num_timesteps']} PPO steps")  # fmt: skip
+        print(
+            f"greedy success from reset: {stats['final_success_from_reset']:.2f} "
+            f"after {stats['num_timesteps']} PPO steps"
+        )
     agent.save(args.out / "agent")
     (args.out / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
     print(f"wrote {args.out}")

@@ -114,14 +114,20 @@ def test_minigrid_cell_tracks_position_carrying_and_doors() -> None:
     assert key[:2] == tuple(int(v) for v in base.agent_pos)
     assert key[2:4] == (-1, -1)
     assert key[4] == 0b01, "one door, closed and locked"
-    base.carrying = base.grid.get(*next(
-        (x, y) for x in range(5) for y in range(5)
-        if base.grid.get(x, y) is not None and base.grid.get(x, y).type == "key"
-    ))  # fmt: skip
+    base.carrying = base.grid.get(
+        *next(
+            (x, y)
+            for x in range(5)
+            for y in range(5)
+            if base.grid.get(x, y) is not None and base.grid.get(x, y).type == "key"
+        )
+    )
     door_pos = next(
-        (x, y) for x in range(5) for y in range(5)
+        (x, y)
+        for x in range(5)
+        for y in range(5)
         if base.grid.get(x, y) is not None and base.grid.get(x, y).type == "door"
-    )  # fmt: skip
+    )
     door = base.grid.get(*door_pos)
     door.is_locked, door.is_open = False, True
     key = cell(None, env)
@@ -294,8 +300,9 @@ def test_demo_start_env_starts_on_the_demo() -> None:
     agent = GoExplore(DOORKEY, cell_fn=MiniGridCell(), seed=0, repeat_action_prob=0.0)
     agent.explore(20_000, callback=lambda a: a.stats.first_success_step is None)
     actions = agent.best_trajectory()
-    env = DemoStartEnv(agent.make_env(), [(actions, agent.best_score)], agent.env_seed,
-                       steps_before_end=5)  # fmt: skip
+    env = DemoStartEnv(
+        agent.make_env(), [(actions, agent.best_score)], agent.env_seed, steps_before_end=5
+    )
     _, info = env.reset(seed=0)
     assert info["demo_start"] == len(actions) - 5
     reference = gym.make(DOORKEY)
@@ -315,8 +322,9 @@ def test_demo_start_env_starts_on_the_demo() -> None:
 def test_robustify_moves_back_to_reset_and_solves_empty_room(tmp_path: Any) -> None:
     agent = GoExplore(EMPTY, cell_fn=MiniGridCell(), seed=0, repeat_action_prob=0.0, device="cpu")
     agent.explore(5_000, callback=lambda a: a.stats.first_success_step is None)
-    agent.robustify(30_000, n_envs=2, window=10, threshold=0.2, eval_interval=1_000,
-                    ppo_kwargs=TINY_PPO)  # fmt: skip
+    agent.robustify(
+        30_000, n_envs=2, window=10, threshold=0.2, eval_interval=1_000, ppo_kwargs=TINY_PPO
+    )
     stats = agent.robustify_stats
     assert len(stats["start_moves"]) > 1, "the start point moved back"
     assert stats["final_success_from_reset"] == 1.0
@@ -362,8 +370,9 @@ def test_self_imitation_raises_the_demo_actions_probability() -> None:
             return float(model.policy.evaluate_actions(obs, actions)[1].mean())
 
     before = mean_log_prob()
-    _self_imitation_update(model, transitions, updates=200, batch_size=64, weight=1.0,
-                           rng=np.random.default_rng(0))  # fmt: skip
+    _self_imitation_update(
+        model, transitions, updates=200, batch_size=64, weight=1.0, rng=np.random.default_rng(0)
+    )
     assert mean_log_prob() > before + 0.05
 
 

@@ -236,9 +236,13 @@ class GoExplore:
         lives = info.get("lives")
         key = self.cell_fn(obs, self.env)
         self.archive.offer(
-            key, 0.0, 0, np.zeros(0, dtype=np.int64), self._snapshot(lives),
+            key,
+            0.0,
+            0,
+            np.zeros(0, dtype=np.int64),
+            self._snapshot(lives),
             frame=self._frame_for(obs),
-        )  # fmt: skip
+        )
         self.archive.seen[0] = 1
         self._log(force=True)
 
@@ -262,8 +266,12 @@ class GoExplore:
         self.stats.num_timesteps_from_reset += steps
         return lives
 
-    def explore(self, total_timesteps: int, callback: Callable[[GoExplore], Any] | None = None,
-                progress_bar: bool = False) -> GoExplore:  # fmt: skip
+    def explore(
+        self,
+        total_timesteps: int,
+        callback: Callable[[GoExplore], Any] | None = None,
+        progress_bar: bool = False,
+    ) -> GoExplore:
         """Phase 1 for ``total_timesteps`` more env steps.
 
         Args:
@@ -339,8 +347,16 @@ class GoExplore:
                 actions = np.concatenate((start_actions, np.asarray(new_actions, dtype=np.int64)))
                 snapshot = None if terminated else self._snapshot(lives)
                 frame = self._frame_for(obs)
-                archive.offer(key, score, length, actions, snapshot, terminal=terminated,
-                              parent=slot, frame=frame)  # fmt: skip
+                archive.offer(
+                    key,
+                    score,
+                    length,
+                    actions,
+                    snapshot,
+                    terminal=terminated,
+                    parent=slot,
+                    frame=frame,
+                )
                 scores, lengths = archive.score, archive.length  # offer may grow the arrays
                 visited.add(index_of[key])
                 progressed = True
@@ -381,9 +397,15 @@ class GoExplore:
         for slot in order:
             frame = old.frames[slot]
             key = old.keys[slot] if frame is None else self.cell_fn.key_of_frame(frame)
-            if fresh.offer(key, float(old.score[slot]), int(old.length[slot]), old.actions[slot],
-                           old.snapshots[slot], terminal=bool(old.terminal[slot]),
-                           frame=frame):  # fmt: skip
+            if fresh.offer(
+                key,
+                float(old.score[slot]),
+                int(old.length[slot]),
+                old.actions[slot],
+                old.snapshots[slot],
+                terminal=bool(old.terminal[slot]),
+                frame=frame,
+            ):
                 new_slot = fresh.index[key]
                 fresh.seen[new_slot] = old.seen[slot]
                 fresh.chosen[new_slot] = old.chosen[slot]
@@ -444,8 +466,13 @@ class GoExplore:
         self.policy, self.robustify_stats = robustify(self, total_timesteps, **kwargs)
         return self
 
-    def learn(self, total_timesteps: int, callback: Any = None, explore_fraction: float = 0.5,
-              **robustify_kwargs: Any) -> GoExplore:  # fmt: skip
+    def learn(
+        self,
+        total_timesteps: int,
+        callback: Any = None,
+        explore_fraction: float = 0.5,
+        **robustify_kwargs: Any,
+    ) -> GoExplore:
         """Both phases: ``explore_fraction`` of the steps exploring, the rest robustifying.
 
         ``callback`` is passed to phase 2's PPO (an SB3 callback).
@@ -462,11 +489,17 @@ class GoExplore:
                 f"phase 1 found no trajectory scoring above {self.success_score} in "
                 f"{explore_steps} steps (best {self.best_score}); explore longer"
             )
-        return self.robustify(total_timesteps - explore_steps, callback=callback,
-                              **robustify_kwargs)  # fmt: skip
+        return self.robustify(
+            total_timesteps - explore_steps, callback=callback, **robustify_kwargs
+        )
 
-    def predict(self, observation: Any, state: Any = None, episode_start: Any = None,
-                deterministic: bool = False) -> tuple[Any, Any]:  # fmt: skip
+    def predict(
+        self,
+        observation: Any,
+        state: Any = None,
+        episode_start: Any = None,
+        deterministic: bool = False,
+    ) -> tuple[Any, Any]:
         """The robustified policy's action (SB3's ``predict``)."""
         if self.policy is None:
             raise RuntimeError("no policy yet: call robustify() or learn() first")
@@ -526,8 +559,13 @@ class GoExplore:
         return folder
 
     @classmethod
-    def load(cls, path: str | Path, env: EnvSource | None = None,
-             cell_fn: CellFn | None = None, **overrides: Any) -> GoExplore:  # fmt: skip
+    def load(
+        cls,
+        path: str | Path,
+        env: EnvSource | None = None,
+        cell_fn: CellFn | None = None,
+        **overrides: Any,
+    ) -> GoExplore:
         """Rebuild an agent saved by ``save``, replaying every cell's actions from reset to
         rebuild its snapshot (and checking it lands in the same cell with the same score).
 

@@ -184,9 +184,13 @@ class DemoStartEnv(gym.Wrapper):
 
 
 def evaluate_from_reset(
-    policy: BaseAlgorithm, env: gym.Env, env_seed: int, success_score: float, episodes: int = 1,
+    policy: BaseAlgorithm,
+    env: gym.Env,
+    env_seed: int,
+    success_score: float,
+    episodes: int = 1,
     deterministic: bool = True,
-) -> float:  # fmt: skip
+) -> float:
     """Success rate of ``policy`` from ``reset(seed=env_seed)`` (no restoring): the fraction of
     episodes scoring above ``success_score``."""
     successes = 0
@@ -221,10 +225,18 @@ class BackwardCurriculumCallback(BaseCallback):
     """
 
     def __init__(
-        self, longest_demo: int, window: int, threshold: float, step_back: int,
-        eval_env: gym.Env, env_seed: int, success_score: float, eval_interval: int,
-        stop_on_success: bool, self_imitation: dict[str, Any] | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        longest_demo: int,
+        window: int,
+        threshold: float,
+        step_back: int,
+        eval_env: gym.Env,
+        env_seed: int,
+        success_score: float,
+        eval_interval: int,
+        stop_on_success: bool,
+        self_imitation: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__()
         self.longest = int(longest_demo)
         self.window, self.threshold, self.step_back = int(window), float(threshold), int(step_back)
@@ -317,9 +329,13 @@ def _demo_transitions(
 
 
 def _self_imitation_update(
-    model: Any, transitions: dict[str, np.ndarray], updates: int, batch_size: int, weight: float,
+    model: Any,
+    transitions: dict[str, np.ndarray],
+    updates: int,
+    batch_size: int,
+    weight: float,
     rng: np.random.Generator,
-) -> None:  # fmt: skip
+) -> None:
     """A few self-imitation steps on demonstration transitions (Oh et al. 2018, eq. 1–3): only
     transitions whose return beats the current value estimate are imitated."""
     import torch
@@ -396,11 +412,15 @@ def robustify(
     """
     from teachgym.agents.sb3 import resolve_device
 
-    for name, value, low in (("total_timesteps", total_timesteps, 1), ("num_demos", num_demos, 1),
-                             ("n_envs", n_envs, 1), ("window", window, 1),
-                             ("eval_interval", eval_interval, 1),
-                             ("step_back", 1 if step_back is None else step_back, 1),
-                             ("jitter", 0 if jitter is None else jitter, 0)):  # fmt: skip
+    for name, value, low in (
+        ("total_timesteps", total_timesteps, 1),
+        ("num_demos", num_demos, 1),
+        ("n_envs", n_envs, 1),
+        ("window", window, 1),
+        ("eval_interval", eval_interval, 1),
+        ("step_back", 1 if step_back is None else step_back, 1),
+        ("jitter", 0 if jitter is None else jitter, 0),
+    ):
         if int(value) != value or value < low:
             raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
     if not 0.0 < threshold <= 1.0:
@@ -461,9 +481,17 @@ def robustify(
             "rng": np.random.default_rng(agent.seed),
         }
     backward_callback = BackwardCurriculumCallback(
-        longest if backward else 0, window, threshold, step_back, agent.make_env(),
-        agent.env_seed, reset_success, eval_interval, stop_on_success, sil,
-    )  # fmt: skip
+        longest if backward else 0,
+        window,
+        threshold,
+        step_back,
+        agent.make_env(),
+        agent.env_seed,
+        reset_success,
+        eval_interval,
+        stop_on_success,
+        sil,
+    )
     callbacks: list[Any] = [backward_callback] + ([] if callback is None else [callback])
     from teachgym._progress import progress_task
 
