@@ -410,7 +410,6 @@ def robustify(
         The PPO model and a dict of phase-2 statistics (start-point moves, evaluations, when
         episodes first started from reset and when the policy first succeeded from it).
     """
-    from teachgym.agents.sb3 import resolve_device
 
     for name, value, low in (
         ("total_timesteps", total_timesteps, 1),
@@ -460,16 +459,7 @@ def robustify(
     venv = DummyVecEnv([make_train_env] * n_envs)
     venv.seed(agent.seed)
     kwargs = {**DEFAULT_PPO_KWARGS, **(ppo_kwargs or {})}
-    model = PPO(
-        "MlpPolicy" if len(venv.observation_space.shape or ()) <= 1 else "CnnPolicy",
-        venv,
-        seed=agent.seed,
-        device=resolve_device(agent.device),
-        policy_kwargs=policy_kwargs,
-        tensorboard_log=tensorboard_log,
-        verbose=0,
-        **kwargs,
-    )
+    model = _build_ppo(agent, venv, kwargs, policy_kwargs, tensorboard_log=tensorboard_log)
     sil = None
     if self_imitation:
         transitions = _demo_transitions(agent.make_env(), demos, agent.env_seed, kwargs["gamma"])
@@ -516,23 +506,38 @@ def robustify(
     return model, stats
 
 
+def _build_ppo(
+    agent: GoExplore,
+    venv: DummyVecEnv,
+    ppo_kwargs: dict[str, Any],
+    policy_kwargs: dict[str, Any] | None,
+    **extra: Any,
+) -> PPO:
+    """Phase 2's PPO through the project's ``build_model`` (policy choice, device, checks)."""
+    from teachgym.agents.sb3 import build_model
+
+    model = build_model(
+        "ppo",
+        venv,
+        seed=agent.seed,
+        device=agent.device,
+        policy_kwargs=policy_kwargs,
+        **ppo_kwargs,
+        **extra,
+    )
+    assert isinstance(model, PPO)
+    return model
+
+
 def load_policy(agent: GoExplore, path: Path) -> PPO:
     """Rebuild the phase-2 PPO model from its saved weights (``torch.load(weights_only=True)``,
     so loading runs no pickled code)."""
     import torch
 
-    from teachgym.agents.sb3 import resolve_device
-
     stats = agent.robustify_stats
     venv = DummyVecEnv([agent.make_env])
-    model = PPO(
-        "MlpPolicy" if len(venv.observation_space.shape or ()) <= 1 else "CnnPolicy",
-        venv,
-        seed=agent.seed,
-        device=resolve_device(agent.device),
-        policy_kwargs=stats.get("policy_kwargs"),
-        **stats.get("ppo_kwargs", DEFAULT_PPO_KWARGS),
-    )
+    ppo_kwargs = stats.get("ppo_kwargs", DEFAULT_PPO_KWARGS)
+    model = _build_ppo(agent, venv, ppo_kwargs, stats.get("policy_kwargs"))
     state = torch.load(path, map_location=model.device, weights_only=True)
     model.policy.load_state_dict(state)
     return model
