@@ -7,7 +7,7 @@ grid and ``self.obj`` were copied separately, the restored ball on the grid woul
 ``self.obj`` and the task would silently become unsolvable (issue 3). So the whole mutable state is
 serialised in **one** ``pickle.dumps`` call, which keeps shared references shared, and each restore
 is one ``pickle.loads``: an independent copy, so a snapshot can be restored any number of times.
-Pickle here is an in-memory copy mechanism, 1.5–4× faster than ``copy.deepcopy`` on these object
+Pickle here is an in-memory copy mechanism, faster than ``copy.deepcopy`` on these object
 graphs (Go-Explore restores once per exploration, issue 5); snapshots never come from a file, and
 Go-Explore's saved archives hold actions only.
 
