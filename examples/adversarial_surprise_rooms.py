@@ -60,6 +60,7 @@ def main() -> None:
         f"{last['noisy_frozen_fraction']:.2f}"
     )
     folder = agent.save(args.out / "agent")
+    agent.close()  # its training envs
     loaded = AdversarialSurprise.load(folder, device=args.device)  # the env comes from its id
 
     def make_eval_env():  # the training env: fixed params, 128-step episodes, coverage tracking
@@ -74,6 +75,7 @@ def main() -> None:
             f"{name:>21}: rooms visited {means['rooms_visited']:.2f}, cells visited "
             f"{means['cells_visited']:.1f}, noisy rooms frozen {means['noisy_frozen_fraction']:.2f}"
         )
+    loaded.close()
 
 
 if __name__ == "__main__":

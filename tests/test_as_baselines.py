@@ -3,7 +3,11 @@ envs, fixed params for every method, the RND baseline and the random policy."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import math
+from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
@@ -187,3 +191,70 @@ def test_rnd_ppo_trains_and_logs_coverage() -> None:
     assert [steps for steps, _ in callback.history] == [32, 64]
     assert callback.history[-1][1]["rooms_visited"] >= 1
     assert not math.isnan(model.get_env().predictor_loss)  # type: ignore[union-attr]
+
+
+def _bench_module() -> Any:
+    """The benchmark script, imported from its path (benchmarks/ is not a package)."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_adversarial_surprise.py"
+    spec = importlib.util.spec_from_file_location("bench_adversarial_surprise", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(method: str, seed: int, rooms: float, frozen: float) -> dict[str, Any]:
+    evaluation = {"rooms_visited": rooms, "cells_visited": 5.0, "noisy_frozen_fraction": frozen}
+    return {"method": method, "seed": seed, "train_seconds": 60.0, "eval": evaluation, "curve": []}
+
+
+def test_bench_claims_compare_means_with_a_welch_test() -> None:
+    bench = _bench_module()
+    runs = [
+        _run("as", 0, 2.0, 0.1),
+        _run("as", 1, 2.2, 0.3),
+        _run("rnd", 0, 1.0, 0.15),
+        _run("rnd", 1, 1.1, 0.25),
+        _run("random", 0, 1.0, 0.45),
+        _run("random", 1, 1.2, 0.55),
+    ]
+    summary = bench.summarise(runs, bench.FAMILIES["rooms"]["metrics"])
+    assert summary["as"]["eval"]["rooms_visited"]["mean"] == pytest.approx(2.1)
+    claims = bench.check_claims(runs, summary, "rooms")
+    rooms = claims["as_visits_more_rooms_than_rnd_and_random"]
+    assert rooms["holds"] is True
+    assert rooms["against"]["rnd"]["means"] == pytest.approx([2.1, 1.05])
+    assert 0 < rooms["against"]["rnd"]["p_welch_one_sided"] < 0.05
+    frozen = claims["as_freezes_more_noisy_rooms_than_rnd_and_random"]
+    assert frozen["holds"] is False  # AS's 0.2 against random's 0.5
+    assert frozen["against"]["random"]["p_welch_one_sided"] > 0.5
+    missing = bench.check_claims(runs[:2], summary, "rooms")
+    assert missing["as_visits_more_rooms_than_rnd_and_random"]["holds"] is None
+
+
+def test_bench_merge_joins_runs_of_one_setting_only(tmp_path: Path) -> None:
+    bench = _bench_module()
+    header = {"command": "merge", "date": "today", "machine": "here"}
+    setting = {
+        "env_id": ROOMS,
+        "env_params": {"num_rooms": 4},
+        "episode_length": 128,
+        "n_envs": 8,
+        "steps": 1000,
+        "eval_episodes": 5,
+        "eval_seed": 7,
+    }
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps({**setting, "runs": [_run("as", 0, 1.0, 0.0)]}))
+    second.write_text(json.dumps({**setting, "runs": [_run("as", 1, 2.0, 0.0)]}))
+    merged, runs = bench.merge_results([first, second], "rooms", header)
+    assert [run["seed"] for run in runs] == [0, 1]
+    assert merged["steps"] == 1000 and merged["merged_from"] == [str(first), str(second)]
+    second.write_text(json.dumps({**setting, "steps": 2000, "runs": [_run("as", 1, 2.0, 0.0)]}))
+    with pytest.raises(SystemExit, match="steps=2000"):
+        bench.merge_results([first, second], "rooms", header)
+    second.write_text(json.dumps({**setting, "runs": [_run("as", 0, 2.0, 0.0)]}))
+    with pytest.raises(SystemExit, match="as seed 0 appears twice"):
+        bench.merge_results([first, second], "rooms", header)
+    with pytest.raises(SystemExit, match="not the 'tv' family"):
+        bench.merge_results([first], "tv", header)
