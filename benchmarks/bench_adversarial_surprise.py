@@ -187,9 +187,10 @@ def summarise(runs: list[dict[str, Any]], metrics: tuple[str, ...]) -> dict[str,
 def check_claims(
     runs: list[dict[str, Any]], summary: dict[str, Any], family: str
 ) -> dict[str, Any]:
-    """The issue's claims: for each, whether the winner's mean beats every loser's, with each
-    comparison's means and a one-sided Welch t-test over seeds (``holds`` is ``None`` when a
-    method was not run; ``p`` is ``None`` with fewer than two seeds on a side)."""
+    """The issue's claims: for each, whether the winner's mean beats every loser's (``holds``),
+    each comparison's means and one-sided Welch t-test p-value over seeds, and whether every
+    comparison is significant at 5% (``holds`` is ``None`` when a method was not run; a p-value
+    is ``None`` with fewer than two seeds on a side or no spread at all)."""
     from scipy.stats import ttest_ind
 
     def values(method: str, metric: str) -> list[float]:
@@ -202,6 +203,7 @@ def check_claims(
     def claim(metric: str, winner: str, losers: tuple[str, ...]) -> dict[str, Any]:
         best = values(winner, metric)
         entry: dict[str, Any] = {"metric": metric, "winner": winner, "holds": None, "against": {}}
+        entry["significant_at_0.05"] = None
         if not best or any(not values(loser, metric) for loser in losers):
             return entry
         for loser in losers:
@@ -218,6 +220,8 @@ def check_claims(
         entry["holds"] = all(
             versus["means"][0] > versus["means"][1] for versus in entry["against"].values()
         )
+        p_values = [versus["p_welch_one_sided"] for versus in entry["against"].values()]
+        entry["significant_at_0.05"] = all(p is not None and p < 0.05 for p in p_values)
         return entry
 
     if family == "rooms":

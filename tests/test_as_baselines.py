@@ -225,9 +225,11 @@ def test_bench_claims_compare_means_with_a_welch_test() -> None:
     assert rooms["holds"] is True
     assert rooms["against"]["rnd"]["means"] == pytest.approx([2.1, 1.05])
     assert 0 < rooms["against"]["rnd"]["p_welch_one_sided"] < 0.05
+    assert rooms["significant_at_0.05"] is True
     frozen = claims["as_freezes_more_noisy_rooms_than_rnd_and_random"]
     assert frozen["holds"] is False  # AS's 0.2 against random's 0.5
     assert frozen["against"]["random"]["p_welch_one_sided"] > 0.5
+    assert frozen["significant_at_0.05"] is False
     missing = bench.check_claims(runs[:2], summary, "rooms")
     assert missing["as_visits_more_rooms_than_rnd_and_random"]["holds"] is None
 
