@@ -4,7 +4,8 @@
 
 The reference implementation refits nine stock ``GaussianMixture`` objects every 250 episodes;
 ``teachgym.teachers._gmm.fit_best_mixture`` runs the same EM through a batched subclass
-(identical fits, see tests/test_gmm.py). Both are timed on the same rows with BLAS on one thread.
+(identical fits, see tests/teachers/test_gmm.py). Both are timed on the same rows with BLAS on
+one thread.
 """
 
 from __future__ import annotations

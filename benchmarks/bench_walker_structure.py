@@ -8,8 +8,8 @@ travelled, over seeded episodes of ``teachgym/StumpTracks-v0`` (2,000-step limit
 
 Policies: ``random`` draws uniform actions from the env's seeded action space. ``scripted`` is
 an obstacle-blind controller that walks on flat ground: Gymnasium's ``BipedalWalkerHeuristics``
-for the default walker, and ``teachgym.envs._walker.WalkerGait`` (an oscillator gait tuned on the
-flat track) for the short walker, which the heuristic makes fall within ~85 steps.
+for the default walker, and ``WalkerGait`` (an oscillator gait tuned on the flat track) for
+the short walker, which the heuristic makes fall within ~85 steps.
 
     python benchmarks/bench_walker_structure.py                            # writes the JSON
     python benchmarks/bench_walker_structure.py --episodes 4 --heights 0 3 --walker short
@@ -33,7 +33,7 @@ import numpy as np
 from gymnasium.envs.box2d.bipedal_walker import BipedalWalkerHeuristics
 
 import teachgym  # noqa: F401  (registers teachgym/* ids)
-from teachgym.envs._walker import FIRST_OBSTACLE_X, TERRAIN_STEP, WalkerGait
+from teachgym.envs.walkers._walker import FIRST_OBSTACLE_X, TERRAIN_STEP, WalkerGait
 
 POLICIES = ("random", "scripted")
 

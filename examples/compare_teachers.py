@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from teachgym.plots import plot_mastery_curves
-from teachgym.runs import RunDir
 from teachgym.training import TrainConfig, train
+from teachgym.training.plots import plot_mastery_curves
+from teachgym.training.runs import RunDir
 
 
 def run_one(config: TrainConfig) -> str:

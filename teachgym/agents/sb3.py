@@ -290,7 +290,7 @@ def build_model(
 
     SB3 seeds Python's ``random``, NumPy's global generator and torch's global generator with
     ``seed`` (``set_random_seed``) and the action space's generator: the one use of global RNG
-    state in teachgym, owned by SB3 and checkpointed by ``teachgym.runs``.
+    state in teachgym, owned by SB3 and checkpointed by ``teachgym.training.runs``.
 
     Args:
         algorithm: A name from ``available_algorithms()``.

@@ -32,12 +32,12 @@ __all__ = ["ENV_IDS", "env_info", "param_space", "test_set"]
 
 # (id, entry point, max_episode_steps or None when the env truncates itself)
 _REGISTRY: tuple[tuple[str, str, int | None], ...] = (
-    ("teachgym/StumpTracks-v0", "teachgym.envs.stump_tracks:StumpTracks", 2000),
-    ("teachgym/HexagonTracks-v0", "teachgym.envs.hexagon_tracks:HexagonTracks", 2000),
-    ("teachgym/GridNavigation-v0", "teachgym.envs.grid_navigation:GridNavigation", None),
-    ("teachgym/GridKeyDoor-v0", "teachgym.envs.grid_key_door:GridKeyDoor", None),
-    ("teachgym/NoisyRooms-v0", "teachgym.envs.noisy_rooms:NoisyRooms", None),
-    ("teachgym/NoisyTVRooms-v0", "teachgym.envs.noisy_tv:NoisyTVRooms", None),
+    ("teachgym/StumpTracks-v0", "teachgym.envs.walkers.stump_tracks:StumpTracks", 2000),
+    ("teachgym/HexagonTracks-v0", "teachgym.envs.walkers.hexagon_tracks:HexagonTracks", 2000),
+    ("teachgym/GridNavigation-v0", "teachgym.envs.grids.grid_navigation:GridNavigation", None),
+    ("teachgym/GridKeyDoor-v0", "teachgym.envs.grids.grid_key_door:GridKeyDoor", None),
+    ("teachgym/NoisyRooms-v0", "teachgym.envs.grids.noisy_rooms:NoisyRooms", None),
+    ("teachgym/NoisyTVRooms-v0", "teachgym.envs.grids.noisy_tv:NoisyTVRooms", None),
 )
 
 ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, _, _ in _REGISTRY)

@@ -6,7 +6,8 @@ scikit-learn's ``GaussianMixture`` runs EM, the k-means initialisation, the conv
 test and the AIC. On the teachers' tiny problems (250 rows, 3–14 columns) its per-component
 Python loops cost far more than the arithmetic, so ``_BatchedGaussianMixture`` replaces the
 three per-iteration hooks with the same formulas evaluated on all components at once
-(batched ``numpy.linalg``). ``tests/test_gmm.py`` checks that it reproduces the stock class.
+(batched ``numpy.linalg``). ``tests/teachers/test_gmm.py`` checks that it reproduces the stock
+class.
 """
 
 from __future__ import annotations

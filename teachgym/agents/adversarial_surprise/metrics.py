@@ -56,7 +56,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "tv_switch_fraction",
 )
 
-_TV_ACTION = 6  # MiniGrid's ``done``; teachgym.envs.noisy_tv.TV_ACTION
+_TV_ACTION = 6  # MiniGrid's ``done``; teachgym.envs.grids.noisy_tv.TV_ACTION
 _BALL = 6  # minigrid.core.constants.OBJECT_TO_IDX["ball"]
 
 
@@ -96,7 +96,7 @@ def room_index(rooms: Sequence[Any], cell: tuple[int, int]) -> int | None:
 
     Args:
         rooms: Objects with ``top`` (the top-left wall corner) and ``size`` (outer side), as
-            ``teachgym.envs.noisy_rooms.Room``.
+            ``teachgym.envs.grids.noisy_rooms.Room``.
         cell: ``(x, y)``.
     """
     x, y = int(cell[0]), int(cell[1])

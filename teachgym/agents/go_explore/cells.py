@@ -413,8 +413,8 @@ except ImportError:  # pragma: no cover - grid extra missing
 # Domain knowledge: Montezuma's Revenge.
 
 # RAM addresses of Montezuma's Revenge (Atari 2600), as used by the 2019 paper's domain cells.
-# Checked on ale-py 0.12 (tests/test_go_explore_atari.py): RAM 42 is Panama Joe's left edge in
-# screen pixels, RAM 43 his height (the sprite's top row is 310 - RAM 43), RAM 3 the room
+# Checked on ale-py 0.12 (tests/agents/test_go_explore_atari.py): RAM 42 is Panama Joe's left
+# edge in screen pixels, RAM 43 his height (the sprite's top row is 310 - RAM 43), RAM 3 the room
 # (1 at the start), RAM 57 the level (0 at the start).
 _RAM_ROOM, _RAM_X, _RAM_Y, _RAM_LEVEL, _RAM_INVENTORY = 3, 42, 43, 57, 65
 # RAM 65 holds one bit per inventory item: 0x01 a mallet-shaped item (the 2019 code's name),

@@ -8,7 +8,7 @@
   pyramid of the game's first level (2019, fig. 4 draws the same map).
 
 Figures are drawn on matplotlib's Agg canvas directly, never through ``pyplot``, as in
-``teachgym.plots``.
+``teachgym.training.plots``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from teachgym.plots import _save
+from teachgym.training.plots import _save
 
 if TYPE_CHECKING:
     from teachgym.agents.go_explore.agent import GoExplore

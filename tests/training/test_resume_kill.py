@@ -15,8 +15,8 @@ import torch
 from _tiny_training import ENV, TINY_ARGS
 
 from teachgym import state_io
-from teachgym.runs import RunDir
 from teachgym.training import Trainer
+from teachgym.training.runs import RunDir
 
 torch.set_num_threads(1)
 
@@ -32,7 +32,7 @@ def test_sigkill_mid_training_then_resume(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "teachgym.cli", "train", ENV, *TINY_ARGS]
     argv += ["--steps", "1000000", "--eval-episodes", "0", "--out", str(run_dir)]
     argv += ["--checkpoint-interval", str(CHECKPOINT_EVERY)]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     process = subprocess.Popen(
         argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tmp_path
     )

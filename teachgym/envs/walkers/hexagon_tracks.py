@@ -7,7 +7,8 @@ from typing import ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from teachgym.envs._walker import (
+from teachgym.envs.base import ParameterizedEnv
+from teachgym.envs.walkers._walker import (
     FINISH_X,
     FIRST_OBSTACLE_X,
     TERRAIN_HEIGHT,
@@ -15,7 +16,6 @@ from teachgym.envs._walker import (
     ParametricWalker,
     convex_obstacle,
 )
-from teachgym.envs.base import ParameterizedEnv
 from teachgym.spaces import ParamSpace
 
 __all__ = ["HEXAGON_PITCH", "HexagonTracks", "hexagon_polygon"]
@@ -78,7 +78,7 @@ class HexagonTracks(ParameterizedEnv, ParametricWalker):
     vertices (concave deformations are filled in), vertices closer than 0.05 units are merged,
     and a hull thinner than 0.05 units (possible where offsets make vertices collinear or
     coincide) becomes its longest chord thickened to 0.05 units. Every point of [0, 4]^12 gives
-    a valid obstacle (``tests/test_walkers.py`` checks all 4,096 corners).
+    a valid obstacle (``tests/envs/test_walkers.py`` checks all 4,096 corners).
 
     ## Parameters
 

@@ -14,8 +14,8 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from minigrid.core.world_object import Ball, Box, Door, Floor, Goal
 
 import teachgym  # noqa: F401  (registers the ids)
-from teachgym.envs.noisy_rooms import GRID_SIZE, NoiseBox, NoisyFloor, NoisyRooms, Room
-from teachgym.envs.noisy_tv import NoisyTVRooms
+from teachgym.envs.grids.noisy_rooms import GRID_SIZE, NoiseBox, NoisyFloor, NoisyRooms, Room
+from teachgym.envs.grids.noisy_tv import NoisyTVRooms
 
 ROOMS = "teachgym/NoisyRooms-v0"
 TV = "teachgym/NoisyTVRooms-v0"

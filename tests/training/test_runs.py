@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from teachgym.runs import NotARunError, RunDir, is_run
+from teachgym.training.runs import NotARunError, RunDir, is_run
 
 
 def write_files(*names: str):  # type: ignore[no-untyped-def]

@@ -421,7 +421,7 @@ _RESUME_OVERRIDES = ("total_timesteps", "device", "torch_threads")
 
 
 def _add_train_parser(commands: Any) -> None:
-    from teachgym.training_config import EVAL_KINDS, VEC_ENV_CHOICES, TrainConfig, field_help
+    from teachgym.training.config import EVAL_KINDS, VEC_ENV_CHOICES, TrainConfig, field_help
 
     defaults = TrainConfig(env_id="-")
 
@@ -573,7 +573,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------------- eval
 def _add_eval_parser(commands: Any) -> None:
-    from teachgym.training_config import EVAL_KINDS
+    from teachgym.training.config import EVAL_KINDS
 
     parser = commands.add_parser(
         "eval",
@@ -626,7 +626,7 @@ def _add_eval_parser(commands: Any) -> None:
 
 def _run_eval(args: argparse.Namespace) -> int:
     from teachgym.agents.sb3 import load_model
-    from teachgym.evaluation import evaluate, evaluate_run
+    from teachgym.training.evaluation import evaluate, evaluate_run
 
     if args.out is not None and args.out.suffix.lower() not in (".csv", ".json"):
         raise UsageError(f"--out must end in .csv or .json; got {str(args.out)!r}")
@@ -775,7 +775,3 @@ def _check_output_path(path: Path, option: str = "--json") -> None:
         raise UsageError(f"{option} {path}: cannot create {path.parent}: {error}") from None
     if not os.access(path.parent, os.W_OK):
         raise UsageError(f"{option} {path}: directory {path.parent} is not writable")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,7 +17,6 @@ from _tiny_training import ENV, TINY_ARGS
 from teachgym import state_io
 from teachgym.cli import main
 from teachgym.envs import param_space
-from teachgym.runs import RunDir
 from teachgym.training import (
     TrainConfig,
     Trainer,
@@ -26,6 +25,7 @@ from teachgym.training import (
     restore_rng_state,
     train,
 )
+from teachgym.training.runs import RunDir
 
 torch.set_num_threads(1)
 

@@ -1,4 +1,4 @@
-"""Pictures (``teachgym.plots``), from synthetic data: no training needed."""
+"""Pictures (``teachgym.training.plots``), from synthetic data: no training needed."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from teachgym.plots import (
+from teachgym.spaces import ParamSpace
+from teachgym.training.plots import (
     mean_confidence_band,
     plot_learning_curve,
     plot_mastery_curves,
     plot_mastery_map,
     plot_teacher_samples,
 )
-from teachgym.spaces import ParamSpace
 
 SPACE = ParamSpace(["stump_height", "obstacle_spacing"], [0.0, 0.0], [3.0, 6.0])
 

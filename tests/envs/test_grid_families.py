@@ -15,9 +15,9 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 
 import teachgym  # noqa: F401  (registers the ids)
-from teachgym.envs import grid_key_door
-from teachgym.envs.grid_key_door import GridKeyDoor
-from teachgym.envs.grid_navigation import GridNavigation
+from teachgym.envs.grids import grid_key_door
+from teachgym.envs.grids.grid_key_door import GridKeyDoor
+from teachgym.envs.grids.grid_navigation import GridNavigation
 
 NAV = "teachgym/GridNavigation-v0"
 KEY_DOOR = "teachgym/GridKeyDoor-v0"

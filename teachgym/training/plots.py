@@ -301,8 +301,8 @@ def write_run_plots(run_dir: str | os.PathLike[str]) -> list[Path]:
     Returns:
         The PNGs written.
     """
-    from teachgym.evaluation import EvalResult
-    from teachgym.runs import RunDir
+    from teachgym.training.evaluation import EvalResult
+    from teachgym.training.runs import RunDir
 
     run = RunDir.open(run_dir)
     stored = run.read_config()

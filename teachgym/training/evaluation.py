@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from teachgym._progress import progress_task
-from teachgym.runs import write_csv_atomically
 from teachgym.state_io import write_json_atomically
+from teachgym.training.runs import write_csv_atomically
 
 __all__ = ["EVAL_SEED", "EvalResult", "episode_seed", "evaluate", "evaluate_run", "load_tasks"]
 
@@ -276,12 +276,13 @@ def evaluate_run(
         progress: Show a progress bar.
 
     Raises:
-        teachgym.runs.NotARunError: not a run folder.
+        teachgym.training.runs.NotARunError: not a run folder.
         ValueError: the run has no model yet, or a bad argument.
     """
     from teachgym.agents.sb3 import load_model
-    from teachgym.runs import RunDir
-    from teachgym.training import FINAL_MODEL_FILE, MODEL_FILE, TrainConfig
+    from teachgym.training.config import TrainConfig
+    from teachgym.training.runs import RunDir
+    from teachgym.training.trainer import FINAL_MODEL_FILE, MODEL_FILE
 
     run = RunDir.open(run_dir)
     config = TrainConfig.from_dict(run.read_config()["config"])

@@ -1,6 +1,6 @@
 """Stump Tracks and Hexagon Tracks (issue 3): walkers, parameters, geometry guards, contracts.
 
-The registry-wide contract tests (tests/test_env_contract.py) cover the default construction of
+The registry-wide contract tests (tests/envs/test_env_contract.py) cover the default construction of
 each id; these tests cover the walker variants, constructor options and what the parameters do.
 """
 
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import teachgym  # noqa: F401  (registers the ids)
-from teachgym.envs._walker import (
+from teachgym.envs.walkers._walker import (
     FINISH_X,
     FIRST_OBSTACLE_X,
     TERRAIN_HEIGHT,
@@ -30,13 +30,13 @@ from teachgym.envs._walker import (
     WalkerGait,
     convex_obstacle,
 )
-from teachgym.envs.hexagon_tracks import (
+from teachgym.envs.walkers.hexagon_tracks import (
     MIN_THICKNESS,
     MIN_VERTEX_GAP,
     HexagonTracks,
     hexagon_polygon,
 )
-from teachgym.envs.stump_tracks import MIN_STUMP_HEIGHT, StumpTracks
+from teachgym.envs.walkers.stump_tracks import MIN_STUMP_HEIGHT, StumpTracks
 
 WALKER_SHAPES = {"default": (24, 4), "short": (24, 4), "quadruped": (34, 8)}
 ENV_CLASSES = (StumpTracks, HexagonTracks)

@@ -1,4 +1,4 @@
-"""Test-set evaluation (``teachgym.evaluation``) and ``teachgym eval``."""
+"""Test-set evaluation (``teachgym.training.evaluation``) and ``teachgym eval``."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import torch
 
 from teachgym.cli import main
 from teachgym.envs import test_set as fixed_test_set  # not collected as a test
-from teachgym.evaluation import EvalResult, episode_seed, evaluate
 from teachgym.training import TrainConfig, train
+from teachgym.training.evaluation import EvalResult, episode_seed, evaluate
 
 torch.set_num_threads(1)
 

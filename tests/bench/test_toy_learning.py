@@ -28,7 +28,7 @@ def test_alp_gmm_ignores_useless_dimensions_better_than_random():
 
 
 def test_custom_teacher_example_keeps_the_contract():
-    path = Path(__file__).parent.parent / "examples" / "custom_teacher.py"
+    path = Path(__file__).resolve().parents[2] / "examples" / "custom_teacher.py"
     spec = importlib.util.spec_from_file_location("custom_teacher_example", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

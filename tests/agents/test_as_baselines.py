@@ -29,7 +29,7 @@ from teachgym.agents.adversarial_surprise import (
 )
 from teachgym.agents.adversarial_surprise.envs import env_factory
 from teachgym.agents.adversarial_surprise.metrics import room_index
-from teachgym.envs.noisy_rooms import Room
+from teachgym.envs.grids.noisy_rooms import Room
 from teachgym.envs.wrappers import GridImageObs
 
 torch.set_num_threads(1)
@@ -195,7 +195,7 @@ def test_rnd_ppo_trains_and_logs_coverage() -> None:
 
 def _bench_module() -> Any:
     """The benchmark script, imported from its path (benchmarks/ is not a package)."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_adversarial_surprise.py"
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_adversarial_surprise.py"
     spec = importlib.util.spec_from_file_location("bench_adversarial_surprise", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

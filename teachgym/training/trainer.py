@@ -10,11 +10,11 @@ plumbing", "Runs, evaluation, CLI", "Students").
         env_id="teachgym/GridNavigation-v0", teacher="alp-gmm", algorithm="ppo",
         total_timesteps=200_000, eval_interval=20_000, run_dir="runs/nav-alpgmm",
     )
-    result = train(config)            # writes runs/nav-alpgmm/ (see teachgym.runs)
+    result = train(config)            # writes runs/nav-alpgmm/ (see teachgym.training.runs)
     print(result.evaluation.mastered_pct)
     resume("runs/nav-alpgmm", total_timesteps=400_000)   # continue, teacher history intact
 
-``TrainConfig`` is defined in the light ``teachgym.training_config`` (the CLI reads its defaults
+``TrainConfig`` is defined in the light ``teachgym.training.config`` (the CLI reads its defaults
 without importing torch) and re-exported here.
 
 The pieces: ``make_vec_env`` builds ``n_envs`` sub-envs (``DummyVecEnv`` or ``SubprocVecEnv``)
@@ -63,13 +63,13 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from teachgym import state_io, teachers
 from teachgym._progress import progress_task
 from teachgym.agents import sb3
-from teachgym.evaluation import EvalResult, evaluate, load_tasks
-from teachgym.runs import CONFIG_FILE, RUN_FORMAT, Checkpoint, RunDir
 from teachgym.state_io import write_json_atomically
 from teachgym.teachers.base import Teacher
 from teachgym.teachers.curriculum import EPISODE_RETURN_KEY, TEACHER_SCORE_KEY
 from teachgym.teachers.curriculum_sb3 import CurriculumVecEnv, TeacherLoggerCallback
-from teachgym.training_config import EVAL_KINDS, VEC_ENV_CHOICES, TrainConfig, derive_seeds
+from teachgym.training.config import EVAL_KINDS, VEC_ENV_CHOICES, TrainConfig, derive_seeds
+from teachgym.training.evaluation import EvalResult, evaluate, load_tasks
+from teachgym.training.runs import CONFIG_FILE, RUN_FORMAT, Checkpoint, RunDir
 
 __all__ = [
     "EVAL_KINDS",
@@ -168,7 +168,7 @@ class TrainResult:
 
 
 def train(config: TrainConfig, *, command: str | None = None, progress: bool = True) -> TrainResult:
-    """Train a student in a teacher's curriculum; write the run folder (``teachgym.runs``).
+    """Train a student in a teacher's curriculum; write the run folder (``teachgym.training.runs``).
 
     Args:
         config: The run's configuration.
@@ -205,7 +205,7 @@ def resume(
         progress: Show a progress bar.
 
     Raises:
-        teachgym.runs.NotARunError: ``run_dir`` is not a run folder.
+        teachgym.training.runs.NotARunError: ``run_dir`` is not a run folder.
         ValueError: the run has no complete checkpoint, or a bad override.
     """
     trainer = Trainer.resume(
@@ -494,7 +494,7 @@ class Trainer:
         return result
 
     def save_checkpoint(self) -> Checkpoint:
-        """Write a checkpoint of everything needed to resume (atomically, see ``teachgym.runs``)."""
+        """Write a checkpoint of everything needed to resume (atomically, see ``training.runs``)."""
         model, teacher = self.model, self.teacher
         save_buffer = (
             self.config.save_replay_buffer
@@ -537,7 +537,7 @@ class Trainer:
 
     # ------------------------------------------------------------------ the end of a run
     def _finish(self) -> TrainResult:
-        from teachgym.plots import write_run_plots  # matplotlib loads only here
+        from teachgym.training.plots import write_run_plots  # matplotlib loads only here
 
         config, run = self.config, self.run
         evaluation = grid = None

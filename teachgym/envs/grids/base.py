@@ -74,7 +74,7 @@ class ParameterizedGridEnv(ParameterizedEnv, GridSnapshotMixin, MiniGridEnv):
 
         MiniGrid slices the view out of the grid and then rotates it ``agent_dir + 1`` times,
         allocating a new grid per rotation; about a sixth of a step. Here each view cell is read
-        straight from the grid cell it shows. ``tests/test_grid_families.py`` checks the result
+        straight from the grid cell it shows. ``tests/envs/test_grid_families.py`` checks the result
         equals MiniGrid's on every family, direction and border position.
         """
         size = agent_view_size or self.agent_view_size

@@ -18,7 +18,7 @@ from minigrid.core.grid import Grid
 from minigrid.core.mission import MissionSpace
 from minigrid.core.world_object import Ball, Box, Door, Goal, Key, Wall, WorldObj
 
-from teachgym.envs.minigrid_base import ParameterizedGridEnv
+from teachgym.envs.grids.base import ParameterizedGridEnv
 from teachgym.spaces import ParamSpace
 
 __all__ = ["GridKeyDoor", "KeyDoorLayout"]

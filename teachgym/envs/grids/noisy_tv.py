@@ -18,7 +18,7 @@ from minigrid.core.constants import COLOR_NAMES
 from minigrid.core.mission import MissionSpace
 from minigrid.core.world_object import Ball
 
-from teachgym.envs.noisy_rooms import (
+from teachgym.envs.grids.noisy_rooms import (
     MAX_ROOM_SIZE,
     MAX_ROOMS,
     MIN_ROOM_SIZE,

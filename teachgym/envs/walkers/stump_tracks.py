@@ -9,14 +9,14 @@ from typing import ClassVar
 import numpy as np
 from gymnasium.utils import EzPickle
 
-from teachgym.envs._walker import (
+from teachgym.envs.base import ParameterizedEnv
+from teachgym.envs.walkers._walker import (
     FINISH_X,
     FIRST_OBSTACLE_X,
     TERRAIN_HEIGHT,
     TERRAIN_STEP,
     ParametricWalker,
 )
-from teachgym.envs.base import ParameterizedEnv
 from teachgym.spaces import ParamSpace
 
 __all__ = ["MIN_STUMP_HEIGHT", "STUMP_HEIGHT_STD", "StumpTracks"]

@@ -8,7 +8,7 @@ chain of rooms joined by doors, as in MiniGrid's ``MultiRoom``, where some rooms
 that is re-coloured at random every step until the agent opens the box in that room.
 
 The module also holds ``RoomChainGridEnv``, the room-chain layout shared with ``NoisyTVRooms``
-(``teachgym.envs.noisy_tv``).
+(``teachgym.envs.grids.noisy_tv``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from minigrid.core.grid import Grid
 from minigrid.core.mission import MissionSpace
 from minigrid.core.world_object import Box, Door, Floor, Goal
 
-from teachgym.envs.minigrid_base import ParameterizedGridEnv
+from teachgym.envs.grids.base import ParameterizedGridEnv
 from teachgym.spaces import ParamSpace
 
 __all__ = [
@@ -320,8 +320,8 @@ class NoisyRooms(RoomChainGridEnv):
     surprise-avoiding agent is pulled around. The goal is always reachable: doors are never
     locked, boxes go away from doorways when the room has space for it and vanish when opened.
 
-    Where the family is trivial or hard (measured over 100-200 seeds; ``tests/test_noisy_rooms.py``
-    checks that every corner is solved within the budget):
+    Where the family is trivial or hard (measured over 100-200 seeds;
+    ``tests/envs/test_noisy_rooms.py`` checks that every corner is solved within the budget):
 
     - Trivial: ``num_rooms=1, room_size=4``: a random policy reaches the goal in ~85% of
       episodes (~18% with ``room_size=10``, ~14% with two rooms of size 4, <1% with two rooms

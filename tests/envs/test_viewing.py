@@ -112,7 +112,7 @@ def test_grid_player_steps_restarts_and_quits():
 
 
 def test_grid_player_keeps_the_params_on_every_episode():
-    pytest.importorskip("teachgym.envs.grid_navigation")
+    pytest.importorskip("teachgym.envs.grids.grid_navigation")
     from teachgym.envs import param_space
 
     space = param_space(GRID)
