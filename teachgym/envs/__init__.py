@@ -16,6 +16,7 @@ teachgym/NoisyTVRooms-v0       3       MiniGrid rooms with a noisy TV ball (RIDE
 =============================  ======  ==========================================================
 
 Each env's class docstring is its card (parameters, spaces, reward, termination, versions).
+``make_env`` (``teachgym.envs.factory``) is the one factory every trainer and agent builds envs with.
 """
 
 from __future__ import annotations
@@ -26,9 +27,18 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from teachgym.envs.factory import FixedParams, env_factory, make_env
 from teachgym.spaces import ParamSpace
 
-__all__ = ["ENV_IDS", "env_info", "param_space", "test_set"]
+__all__ = [
+    "ENV_IDS",
+    "FixedParams",
+    "env_factory",
+    "env_info",
+    "make_env",
+    "param_space",
+    "test_set",
+]
 
 # (id, entry point, max_episode_steps or None when the env truncates itself)
 _REGISTRY: tuple[tuple[str, str, int | None], ...] = (

@@ -1,0 +1,213 @@
+"""The one env factory: ``make_env(env_id, obs=..., env_kwargs=..., params=..., max_steps=...)``.
+
+Trainers, evaluation, Go-Explore, Adversarial Surprise and the CLI all build their envs here, so
+an id means the same env everywhere. It registers what an id needs before ``gymnasium.make``
+(teachgym's ids always, MiniGrid's for ``MiniGrid-*``, ale-py's for ``ALE/*``), can pin the
+params of every episode (``FixedParams``), set the episode length, and add the observation
+wrapper a learner needs (``obs``; MiniGrid's ``Dict`` observations hold a text mission that
+stable-baselines3's policies cannot read, see ``teachgym.envs.wrappers``).
+
+``env_factory`` returns the same call as a picklable function, for vector envs whose workers
+are other processes. Nothing here imports torch or stable-baselines3.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+from gymnasium import spaces
+
+from teachgym.spaces import ParamsLike
+
+__all__ = [
+    "OBS_CHOICES",
+    "FixedParams",
+    "env_factory",
+    "is_minigrid_style",
+    "make_env",
+    "resolve_obs",
+    "wrap_obs",
+]
+
+#: Values of ``obs``: ``"auto"`` is ``"flat"`` for MiniGrid-style observations (a ``Dict`` with
+#: ``image`` and ``direction``) and ``"none"`` (the env's own observations) otherwise.
+OBS_CHOICES: tuple[str, ...] = ("auto", "none", "flat", "image", "rgb")
+
+
+class FixedParams(gym.Wrapper):
+    """Reset a teachgym parameterized env with the same params every episode.
+
+    ``reset(options={"params": ...})`` from the caller still wins, so a teacher or a test can
+    override them; automatic resets of vector envs (which pass no options) get the fixed params.
+
+    Args:
+        env: A teachgym parameterized env (its ``unwrapped`` has a ``param_space``).
+        params: A full or partial ``{name: value}`` dict (partial dicts fill the rest from the
+            env's defaults) or a full vector, validated now.
+
+    Raises:
+        ValueError: the env is not parameterized, or a bad parameter name or value.
+    """
+
+    def __init__(self, env: gym.Env, params: ParamsLike) -> None:
+        super().__init__(env)
+        space = getattr(env.unwrapped, "param_space", None)
+        if space is None:
+            raise ValueError(
+                f"params given, but {env.unwrapped} is not a teachgym parameterized env "
+                "(it has no param_space)"
+            )
+        self.params = space.to_dict(space.to_vector(params))
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        merged = dict(options or {})
+        merged.setdefault("params", self.params)
+        return self.env.reset(seed=seed, options=merged)
+
+
+def is_minigrid_style(observation_space: spaces.Space[Any]) -> bool:
+    """Whether observations are MiniGrid's ``Dict`` with ``image`` and ``direction``."""
+    return (
+        isinstance(observation_space, spaces.Dict)
+        and "image" in observation_space.spaces
+        and "direction" in observation_space.spaces
+    )
+
+
+def resolve_obs(observation_space: spaces.Space[Any], obs: str = "auto") -> str:
+    """The observation wrapper ``obs`` means for this space: ``"none"``, ``"flat"``, ``"image"``
+    or ``"rgb"``.
+
+    Raises:
+        ValueError: an unknown ``obs``, or a grid wrapper asked for a non-MiniGrid observation.
+    """
+    if obs not in OBS_CHOICES:
+        raise ValueError(f"unknown obs {obs!r}; expected one of: {', '.join(OBS_CHOICES)}")
+    minigrid_style = is_minigrid_style(observation_space)
+    if obs == "auto":
+        return "flat" if minigrid_style else "none"
+    if obs != "none" and not minigrid_style:
+        raise ValueError(
+            f"obs {obs!r} is for MiniGrid-style observations (a Dict with 'image' and "
+            f"'direction'); this env observes {observation_space}. Use 'none'."
+        )
+    return obs
+
+
+def wrap_obs(env: gym.Env, obs: str = "auto") -> gym.Env:
+    """``env`` inside the observation wrapper ``obs`` resolves to (unchanged for ``"none"``)."""
+    wrapper = resolve_obs(env.observation_space, obs)
+    if wrapper == "none":
+        return env
+    from teachgym.envs.wrappers import OBS_WRAPPERS  # imports MiniGrid
+
+    return OBS_WRAPPERS[wrapper](env)
+
+
+def make_env(
+    env_id: str,
+    *,
+    obs: str = "auto",
+    env_kwargs: Mapping[str, Any] | None = None,
+    params: ParamsLike | None = None,
+    max_steps: int | None = None,
+    imports: Sequence[str] = (),
+) -> gym.Env:
+    """``gymnasium.make(env_id, **env_kwargs)``, ready for a learner.
+
+    Args:
+        env_id: A registered id: ``teachgym/…``, ``MiniGrid-…``, ``ALE/…`` or one that a module
+            in ``imports`` registers.
+        obs: One of ``OBS_CHOICES``; ``"auto"`` flattens MiniGrid observations for an MLP and
+            leaves every other env's as they are. ``"none"`` keeps the raw observations.
+        env_kwargs: Passed to ``gymnasium.make`` (constructor options, ``render_mode`` …).
+        params: Params for every episode (``FixedParams``); ``None`` keeps the env's own choice
+            (the pending slot, else a seeded uniform draw).
+        max_steps: Episode length. MiniGrid envs get it as their own ``max_steps`` (unless
+            ``env_kwargs`` sets one), others as ``max_episode_steps``.
+        imports: Modules to import first (a user's own env registrations).
+
+    Raises:
+        ValueError: an unknown id, bad ``env_kwargs``, ``obs``, ``params`` or ``max_steps``.
+        ImportError: the extra an id needs is not installed, with the install command.
+    """
+    kwargs = dict(env_kwargs or {})
+    if max_steps is not None and (
+        isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1
+    ):
+        raise ValueError(f"max_steps must be a positive integer or None; got {max_steps!r}")
+    if obs not in OBS_CHOICES:  # before building anything
+        raise ValueError(f"unknown obs {obs!r}; expected one of: {', '.join(OBS_CHOICES)}")
+    _register_ids(env_id, imports)
+    env = _make(env_id, kwargs)
+    if max_steps is not None and "max_steps" not in kwargs:
+        if _is_minigrid(env):
+            if env.unwrapped.max_steps != max_steps:  # type: ignore[attr-defined]
+                env.close()
+                env = _make(env_id, {**kwargs, "max_steps": max_steps})
+        elif "max_episode_steps" not in kwargs:
+            env.close()
+            env = _make(env_id, {**kwargs, "max_episode_steps": max_steps})
+    try:
+        if params is not None:
+            env = FixedParams(env, params)
+        return wrap_obs(env, obs)
+    except Exception:
+        env.close()
+        raise
+
+
+def env_factory(env_id: str, **options: Any) -> Callable[[], gym.Env]:
+    """A picklable function returning ``make_env(env_id, **options)``, for vector envs whose
+    workers are other processes (``SubprocVecEnv``, ``AsyncVectorEnv``)."""
+    if "params" in options and isinstance(options["params"], Mapping):
+        options["params"] = dict(options["params"])
+    if "env_kwargs" in options and options["env_kwargs"] is not None:
+        options["env_kwargs"] = dict(options["env_kwargs"])
+    return functools.partial(make_env, env_id, **options)
+
+
+def _register_ids(env_id: str, imports: Sequence[str]) -> None:
+    for module in imports:
+        importlib.import_module(module)
+    import teachgym.envs  # noqa: F401  (registers the teachgym/ ids)
+
+    if env_id.startswith("MiniGrid-") or env_id.startswith("BabyAI-"):
+        try:
+            import minigrid  # noqa: F401  (registers the MiniGrid-* ids)
+        except ImportError as error:
+            raise ImportError(f'{env_id} needs MiniGrid: pip install "teachgym[grid]"') from error
+    elif env_id.startswith("ALE/"):
+        try:
+            import ale_py
+        except ImportError as error:
+            raise ImportError(
+                f'{env_id} needs ale-py (it ships the ROMs): pip install "teachgym[atari]"'
+            ) from error
+        gym.register_envs(ale_py)
+
+
+def _make(env_id: str, kwargs: dict[str, Any]) -> gym.Env:
+    try:
+        return gym.make(env_id, **kwargs)
+    except gym.error.Error as error:
+        known = sorted(name for name in gym.registry if name.startswith("teachgym/"))
+        raise ValueError(
+            f"cannot make env {env_id!r} ({error}); teachgym envs: {', '.join(known)}"
+        ) from None
+    except TypeError as error:
+        raise ValueError(f"bad env_kwargs {kwargs} for {env_id}: {error}") from None
+
+
+def _is_minigrid(env: gym.Env) -> bool:
+    try:
+        from minigrid.minigrid_env import MiniGridEnv
+    except ImportError:
+        return False
+    return isinstance(env.unwrapped, MiniGridEnv)
