@@ -16,7 +16,8 @@ teachgym/NoisyTVRooms-v0       3       MiniGrid rooms with a noisy TV ball (RIDE
 =============================  ======  ==========================================================
 
 Each env's class docstring is its card (parameters, spaces, reward, termination, versions).
-``make_env`` (``teachgym.envs.factory``) is the one factory every trainer and agent builds envs with.
+``make_env`` (``teachgym.envs.factory``) is the one factory that trainers and agents build envs
+with.
 """
 
 from __future__ import annotations
