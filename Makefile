@@ -34,7 +34,7 @@ test-all: $(VENV)/.installed
 	$(BIN)/python -m pytest -n 2 -m ""
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy teachgym
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy teachgym && $(BIN)/lint-imports
 
 bench: $(VENV)/.installed
 	$(BIN)/teachgym bench toy --teachers random alp-gmm covar-gmm riac oracle --seeds 8 \

@@ -67,6 +67,16 @@ def write_json_atomically(path: Path, data: Any) -> None:
     write_text_atomically(path, json.dumps(data, indent=2) + "\n")
 
 
+def save_figure(figure: Any, path: str | os.PathLike[str]) -> Path:
+    """Write a matplotlib ``Figure`` as PNG, atomically (no pyplot, so no GUI backend)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    path = Path(path)
+    FigureCanvasAgg(figure)
+    write_atomically(path, lambda file: figure.savefig(file, format="png"))
+    return path
+
+
 def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a state written by ``save``.
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -355,9 +354,6 @@ def _moving_average(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def _save(figure: Figure, path: str | os.PathLike[str]) -> Path:
-    from teachgym.state_io import write_atomically
+    from teachgym.state_io import save_figure
 
-    path = Path(path)
-    FigureCanvasAgg(figure)
-    write_atomically(path, lambda file: figure.savefig(file, format="png"))
-    return path
+    return save_figure(figure, path)
