@@ -3,7 +3,7 @@
     python benchmarks/bench_gmm_fit.py
 
 The reference implementation refits nine stock ``GaussianMixture`` objects every 250 episodes;
-``teachgym.teachers._gmm.fit_best_mixture`` runs the same EM through a batched subclass
+``teachgym.teachers.gmm.fit_best_mixture`` runs the same EM through a batched subclass
 (identical fits, see tests/teachers/test_gmm.py). Both are timed on the same rows with BLAS on
 one thread.
 """
@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.mixture import GaussianMixture
 from threadpoolctl import threadpool_limits
 
-from teachgym.teachers._gmm import fit_best_mixture
+from teachgym.teachers.gmm import fit_best_mixture
 
 
 def toy_like_rows(seed: int) -> np.ndarray:

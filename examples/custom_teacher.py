@@ -16,21 +16,26 @@ import numpy as np
 
 from teachgym import ParamSpace, teachers
 from teachgym.bench.toy import ToyBenchConfig, bench_toy
+from teachgym.checks import check_probability, check_real
 
 
 class LastProgressTeacher(teachers.Teacher):
     """Sample around the params whose score differed most from the previous score."""
 
     def __init__(self, param_space, *, seed=None, spread: float = 0.1, random_ratio: float = 0.3):
-        super().__init__(param_space, seed=seed, spread=spread, random_ratio=random_ratio)
+        super().__init__(param_space, seed=seed)
+        # Each hyperparameter lives in the attribute named like the argument: that is where
+        # `hyperparameters` (saved in the state, shown by repr) reads it.
+        self.spread = check_real("spread", spread, low=0.0)
+        self.random_ratio = check_probability("random_ratio", random_ratio)
         self.focus: np.ndarray | None = None
         self.best_change, self.last_score = 0.0, 0.0
 
     def _sample(self) -> np.ndarray:
-        if self.focus is None or self.rng.random() < self.hyperparameters["random_ratio"]:
+        if self.focus is None or self.rng.random() < self.random_ratio:
             return self.param_space.sample(self.rng)
         span = self.param_space.high - self.param_space.low
-        noise = self.hyperparameters["spread"] * span * self.rng.standard_normal(len(span))
+        noise = self.spread * span * self.rng.standard_normal(len(span))
         return self.focus + noise  # the base class clips into the bounds
 
     def _update(self, params: np.ndarray, score: float) -> None:

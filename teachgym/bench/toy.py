@@ -21,7 +21,6 @@ import concurrent.futures
 import itertools
 import json
 import multiprocessing
-import numbers
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from teachgym import teachers
+from teachgym.checks import check_int
 from teachgym.spaces import ParamSpace
 
 #: Teachers compared in the paper's toy experiment (§4), the benchmark's default line-up.
@@ -67,14 +67,10 @@ class ToyStudent:
         useless_dims: int = 0,
         max_competence: int = 100,
     ) -> None:
-        _check_int("nb_dims", nb_dims, minimum=1)
-        _check_int("cells", cells, minimum=1)
-        _check_int("useless_dims", useless_dims, minimum=0)
-        _check_int("max_competence", max_competence, minimum=1)
-        self.nb_dims = int(nb_dims)
-        self.cells = int(cells)
-        self.useless_dims = int(useless_dims)
-        self.max_competence = int(max_competence)
+        self.nb_dims = check_int("nb_dims", nb_dims, minimum=1)
+        self.cells = check_int("cells", cells, minimum=1)
+        self.useless_dims = check_int("useless_dims", useless_dims, minimum=0)
+        self.max_competence = check_int("max_competence", max_competence, minimum=1)
         self.unlock_threshold = _UNLOCK_FRACTION * self.max_competence
         self.mastery_threshold = self.unlock_threshold
         self.grid_shape = (self.cells,) * self.nb_dims
@@ -169,10 +165,9 @@ class ToyStudent:
             )
         if competence.size and (competence.min() < 0 or competence.max() > self.max_competence):
             raise ValueError(f"competence values must lie in [0, {self.max_competence}]")
-        n_episodes = state.get("n_episodes", 0)
-        _check_int("n_episodes", n_episodes, minimum=0)
+        n_episodes = check_int("n_episodes", state.get("n_episodes", 0), minimum=0)
         self.competence = competence.astype(np.int64).reshape(-1)
-        self.n_episodes = int(n_episodes)
+        self.n_episodes = n_episodes
         self._recompute_unlocked()
 
     def __repr__(self) -> str:
@@ -285,9 +280,9 @@ def run_toy(
     Raises:
         ValueError: unknown teacher or hyperparameter, or a non-positive count.
     """
-    _check_int("seed", seed, minimum=0)
-    _check_int("episodes", episodes, minimum=1)
-    _check_int("checkpoint_every", checkpoint_every, minimum=1)
+    check_int("seed", seed, minimum=0)
+    check_int("episodes", episodes, minimum=1)
+    check_int("checkpoint_every", checkpoint_every, minimum=1)
     student = ToyStudent(nb_dims=nb_dims, cells=cells, useless_dims=useless_dims)
     teacher = teachers.make(
         teacher_name, student.param_space, seed=seed, **dict(teacher_kwargs or {})
@@ -366,8 +361,8 @@ class ToyBenchConfig:
         if repeated:
             raise ValueError(f"teachers are listed more than once: {', '.join(repeated)}")
         for name in ("seeds", "episodes", "nb_dims", "cells", "checkpoint_every", "jobs"):
-            _check_int(name, getattr(self, name), minimum=1)
-        _check_int("useless_dims", self.useless_dims, minimum=0)
+            setattr(self, name, check_int(name, getattr(self, name), minimum=1))
+        self.useless_dims = check_int("useless_dims", self.useless_dims, minimum=0)
         if not isinstance(self.teacher_kwargs, dict):
             raise ValueError(f"teacher_kwargs must be a dict; got {self.teacher_kwargs!r}")
         for name, kwargs in self.teacher_kwargs.items():
@@ -472,7 +467,8 @@ def _init_worker(progress_queue: Any, registered: dict[str, type[teachers.Teache
     """Pin BLAS to one thread per worker and make the parent's teachers available."""
     global _worker_progress_queue
     # Libraries loaded later read these; threadpoolctl limits the ones already loaded (the
-    # GMM fits were 40× slower with several BLAS threads per process on 2 cores, DESIGN.md).
+    # GMM fits were 40× slower with several BLAS threads per process on 2 cores: see
+    # docs/design.md, "Teachers").
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = "1"
     from threadpoolctl import threadpool_limits
@@ -600,9 +596,3 @@ class _ProgressReporter:
             except Exception:  # queue.Empty, or a queue closed at shutdown
                 return
             self.update(run_index, episodes_done)
-
-
-def _check_int(name: str, value: Any, *, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        requirement = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {requirement}; got {value!r}")

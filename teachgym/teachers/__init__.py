@@ -1,7 +1,9 @@
 """Teachers: algorithms that choose each episode's parameters from the student's progress.
 
 Build one by name with ``make("alp-gmm", param_space, seed=0)``; add your own with
-``register("mine", MyTeacher)``; check it with ``check_teacher(MyTeacher(space))``.
+``register("mine", MyTeacher)``; check it with ``check_teacher(MyTeacher(space))``. A teacher's
+constructor stores each hyperparameter in the attribute of the same name; ``hyperparameters``
+reads them back from the signature. ``GMMTeacher`` is the base of the Gaussian-mixture teachers.
 
 Run a curriculum with ``TeacherWrapper`` (one env), ``CurriculumVectorEnv`` (Gymnasium vector
 envs) or ``CurriculumVecEnv`` (stable-baselines3 VecEnvs, with ``TeacherLoggerCallback``); see
@@ -19,6 +21,7 @@ from teachgym.teachers.curriculum import (
     CurriculumVectorEnv,
     TeacherWrapper,
 )
+from teachgym.teachers.gmm import GMMTeacher
 from teachgym.teachers.oracle import OracleTeacher
 from teachgym.teachers.random_teacher import RandomTeacher
 from teachgym.teachers.registry import available, get_class, make, register
@@ -40,6 +43,7 @@ __all__ = [
     "CurriculumMismatchError",
     "CurriculumVecEnv",
     "CurriculumVectorEnv",
+    "GMMTeacher",
     "OracleTeacher",
     "RandomTeacher",
     "Teacher",

@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.checks import check_int, check_optional_int
 from teachgym.spaces import ParamSpace
-from teachgym.teachers._gmm import GMMTeacher, MixtureFit
 from teachgym.teachers._history import GrowableArray
 from teachgym.teachers._knn import NearestNeighbourHistory
+from teachgym.teachers.gmm import GMMTeacher, MixtureFit
 
 # Episodes enter the KD-tree index in batches of this size (a fixed size keeps the index
 # layout a function of the episode count alone).
@@ -63,12 +64,6 @@ class ALPGMM(GMMTeacher):
         history_size: int | None = None,
         alp_min_history: int = 6,
     ) -> None:
-        if history_size is not None and not (isinstance(history_size, int) and history_size >= 1):
-            raise ValueError(
-                f"history_size must be a positive integer or None; got {history_size!r}"
-            )
-        if not (isinstance(alp_min_history, int) and alp_min_history >= 1):
-            raise ValueError(f"alp_min_history must be an integer ≥ 1; got {alp_min_history!r}")
         super().__init__(
             param_space,
             seed=seed,
@@ -79,11 +74,9 @@ class ALPGMM(GMMTeacher):
             max_components=max_components,
             criterion=criterion,
             gmm_init=gmm_init,
-            history_size=history_size,
-            alp_min_history=alp_min_history,
         )
-        self.history_size = history_size
-        self.alp_min_history = alp_min_history
+        self.history_size = check_optional_int("history_size", history_size, minimum=1)
+        self.alp_min_history = check_int("alp_min_history", alp_min_history, minimum=1)
         dim = self.param_space.dim
         # Columns: unit params, score, ALP (NaN until computed). Rows older than the window
         # are trimmed when history_size is set.
@@ -91,7 +84,7 @@ class ALPGMM(GMMTeacher):
         self._first_episode = 0  # global index of the history's first row
         self._n_alp = 0  # episodes [0, _n_alp) have their ALP computed
         self._n_indexed = 0  # episodes [0, _n_indexed) are in the neighbour index
-        self._neighbours = NearestNeighbourHistory(dim, window=history_size)
+        self._neighbours = NearestNeighbourHistory(dim, window=self.history_size)
 
     # ------------------------------------------------------------------ public views
     @property

@@ -15,10 +15,17 @@ subclass writes     called by
 
 Because ``update`` validates everything before calling ``_update``, a bad call raises
 ``ValueError`` and leaves the teacher exactly as it was.
+
+Hyperparameters are written once, as in scikit-learn's estimators: the subclass's ``__init__``
+takes them as keyword arguments and stores each in the attribute of the same name
+(``self.spread = check_real("spread", spread, low=0)``); ``hyperparameters`` reads them back from
+the signature, for ``state_dict``, ``repr`` and rebuilding the teacher (see ``docs/design.md``,
+"Teachers").
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 from abc import ABC, abstractmethod
@@ -27,6 +34,7 @@ from typing import Any, ClassVar
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.checks import check_optional_int
 from teachgym.spaces import ParamsLike, ParamSpace
 
 STATE_FORMAT_VERSION = 1
@@ -35,36 +43,60 @@ STATE_FORMAT_VERSION = 1
 class Teacher(ABC):
     """Base class of every teacher.
 
+    A subclass takes its hyperparameters as keyword arguments of ``__init__``, stores each in
+    the attribute of the same name and calls ``super().__init__(param_space, seed=seed)``:
+
+    .. code-block:: python
+
+        class Mine(Teacher):
+            def __init__(self, param_space, *, seed=None, spread=0.1):
+                super().__init__(param_space, seed=seed)
+                self.spread = check_real("spread", spread, low=0.0)
+
     Args:
         param_space: The space the teacher samples from (a ``gymnasium.spaces.Box`` is
             converted). Samples are always inside its bounds.
         seed: Seed of the teacher's own ``numpy.random.Generator`` (``self.rng``). ``None``
             draws fresh entropy and records it in ``self.seed`` so the run can be repeated.
-        **hyperparameters: The subclass's hyperparameters, as passed to its constructor.
-            Recorded in ``self.hyperparameters`` and in the state, so a teacher can be
-            rebuilt and a state is never loaded into a differently configured teacher.
     """
 
     #: Name in the teacher registry; set by ``teachgym.teachers.register``.
     registry_name: ClassVar[str | None] = None
 
-    def __init__(
-        self,
-        param_space: ParamSpace | spaces.Box,
-        *,
-        seed: int | None = None,
-        **hyperparameters: Any,
-    ) -> None:
+    def __init__(self, param_space: ParamSpace | spaces.Box, *, seed: int | None = None) -> None:
         self.param_space = ParamSpace.coerce(param_space)
+        seed = check_optional_int("seed", seed, minimum=0)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
-        elif not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer or None; got {seed!r}")
-        self.seed = int(seed)
+        self.seed = seed
         self.rng = np.random.default_rng(self.seed)
-        self.hyperparameters = dict(hyperparameters)
         self.n_samples = 0
         self.n_updates = 0
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        """``{name: value}`` of every keyword argument of the constructor but ``param_space`` and
+        ``seed``, read from the attribute of the same name (so ``type(t)(t.param_space,
+        seed=t.seed, **t.hyperparameters)`` rebuilds ``t``). Recorded in the state, so a state
+        is never loaded into a differently configured teacher.
+
+        Raises:
+            TypeError: the constructor takes a hyperparameter that it does not store as an
+                attribute, or takes ``*args``.
+        """
+        values = {}
+        for name in hyperparameter_names(type(self)):
+            try:
+                values[name] = getattr(self, name)
+            except AttributeError:
+                cls = type(self).__qualname__
+                raise TypeError(
+                    f"{cls}.__init__ takes the hyperparameter {name!r} but does not store it: "
+                    f"assign self.{name} = {name} (its checked value) in {cls}.__init__, since "
+                    "a teacher's hyperparameters are read back from the attributes named after "
+                    "its constructor's arguments"
+                ) from None
+        return values
 
     # ------------------------------------------------------------------ public API
     def sample(self) -> np.ndarray:
@@ -178,6 +210,44 @@ class Teacher(ABC):
         hyper = ", ".join(f"{k}={v!r}" for k, v in self.hyperparameters.items())
         sep = ", " if hyper else ""
         return f"{type(self).__name__}({self.param_space!r}, seed={self.seed}{sep}{hyper})"
+
+
+def hyperparameter_names(cls: type[Teacher]) -> list[str]:
+    """The hyperparameters of ``cls``: its constructor's keyword arguments but ``param_space``
+    and ``seed``, in signature order.
+
+    A constructor that takes ``**kwargs`` passes them on to its parent's, so the parent's
+    arguments are included too, listed first (scikit-learn would have the subclass re-list
+    them; following ``**kwargs`` lets a thin subclass stay thin).
+
+    Raises:
+        TypeError: a constructor takes ``*args``, which cannot be recorded by name.
+    """
+    levels: list[list[str]] = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        if klass is Teacher:
+            break
+        names, passes_on = [], False
+        for name, parameter in inspect.signature(init).parameters.items():
+            if parameter.kind is parameter.VAR_POSITIONAL:
+                raise TypeError(
+                    f"{klass.__qualname__}.__init__ takes *{name}; a teacher's hyperparameters "
+                    "must be keyword arguments, so that they can be recorded by name"
+                )
+            if parameter.kind is parameter.VAR_KEYWORD:
+                passes_on = True
+            elif name not in ("self", "param_space", "seed"):
+                names.append(name)
+        levels.append(names)
+        if not passes_on:
+            break
+    ordered: list[str] = []
+    for names in reversed(levels):
+        ordered.extend(name for name in names if name not in ordered)
+    return ordered
 
 
 def check_score(score: Any) -> float:

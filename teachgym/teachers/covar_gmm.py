@@ -15,7 +15,7 @@ import numpy as np
 from gymnasium import spaces
 
 from teachgym.spaces import ParamSpace
-from teachgym.teachers._gmm import GMMTeacher, MixtureFit
+from teachgym.teachers.gmm import GMMTeacher, MixtureFit
 
 
 class CovarGMM(GMMTeacher):
@@ -59,11 +59,10 @@ class CovarGMM(GMMTeacher):
             max_components=max_components,
             criterion=criterion,
             gmm_init=gmm_init,
-            absolute_lp=bool(absolute_lp),
         )
         self.absolute_lp = bool(absolute_lp)
         # Only the last fit_rate rows are ever fitted: a ring buffer of exactly that size.
-        self._rows = np.zeros((fit_rate, self.param_space.dim + 2))
+        self._rows = np.zeros((self.fit_rate, self.param_space.dim + 2))
         self._n_recorded = 0
 
     def _record(self, unit_params: np.ndarray, score: float) -> None:

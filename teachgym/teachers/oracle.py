@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.checks import check_int, check_real
 from teachgym.spaces import ParamSpace
 from teachgym.teachers.base import Teacher
 
@@ -46,34 +47,28 @@ class OracleTeacher(Teacher):
         check_every: int = 50,
         mastery_threshold: float = 0.76,
     ) -> None:
-        space = ParamSpace.coerce(param_space)
+        super().__init__(param_space, seed=seed)
+        space = self.param_space
         if directions is None:
             directions = [1] * space.dim
-        directions = [int(d) for d in directions]
-        if len(directions) != space.dim or any(d not in (-1, 1) for d in directions):
+        self.directions = [int(d) for d in directions]
+        if len(self.directions) != space.dim or any(d not in (-1, 1) for d in self.directions):
             raise ValueError(
                 f"directions must hold +1 or -1 for each of the {space.dim} parameters "
-                f"{list(space.names)}; got {directions}"
+                f"{list(space.names)}; got {self.directions}"
             )
-        if not 0 < window_fraction <= 1:
-            raise ValueError(f"window_fraction must be in (0, 1]; got {window_fraction}")
-        if not 0 < step_fraction <= 1:
-            raise ValueError(f"step_fraction must be in (0, 1]; got {step_fraction}")
-        if not (isinstance(check_every, int) and check_every >= 1):
-            raise ValueError(f"check_every must be a positive integer; got {check_every!r}")
-        super().__init__(
-            space,
-            seed=seed,
-            directions=directions,
-            step_fraction=float(step_fraction),
-            window_fraction=float(window_fraction),
-            check_every=check_every,
-            mastery_threshold=float(mastery_threshold),
+        self.step_fraction = check_real(
+            "step_fraction", step_fraction, low=0.0, high=1.0, low_open=True
         )
-        self._directions = np.asarray(directions, dtype=np.float64)
+        self.window_fraction = check_real(
+            "window_fraction", window_fraction, low=0.0, high=1.0, low_open=True
+        )
+        self.check_every = check_int("check_every", check_every, minimum=1)
+        self.mastery_threshold = check_real("mastery_threshold", mastery_threshold)
+        self._directions = np.asarray(self.directions, dtype=np.float64)
         span = space.high - space.low
-        self._window = window_fraction * span
-        self._step = step_fraction * span * self._directions
+        self._window = self.window_fraction * span
+        self._step = self.step_fraction * span * self._directions
         self._lowest_start = space.low
         self._highest_start = space.high - self._window
         self.window_low = np.where(self._directions > 0, self._lowest_start, self._highest_start)
@@ -85,9 +80,9 @@ class OracleTeacher(Teacher):
 
     def _update(self, params: np.ndarray, score: float) -> None:
         self._recent_scores.append(score)
-        if len(self._recent_scores) < self.hyperparameters["check_every"]:
+        if len(self._recent_scores) < self.check_every:
             return
-        if np.mean(self._recent_scores) > self.hyperparameters["mastery_threshold"]:
+        if np.mean(self._recent_scores) > self.mastery_threshold:
             self.window_low = np.clip(
                 self.window_low + self._step, self._lowest_start, self._highest_start
             )

@@ -6,13 +6,12 @@ once ``register``-ed, is usable everywhere a built-in one is.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
 from gymnasium import spaces
 
 from teachgym.spaces import ParamSpace
-from teachgym.teachers.base import Teacher
+from teachgym.teachers.base import Teacher, hyperparameter_names
 
 _REGISTRY: dict[str, type[Teacher]] = {}
 
@@ -59,17 +58,6 @@ def get_class(name: str) -> type[Teacher]:
         ) from None
 
 
-def hyperparameter_names(cls: type[Teacher]) -> list[str]:
-    """The keyword hyperparameters ``cls`` accepts (besides ``param_space`` and ``seed``)."""
-    signature = inspect.signature(cls.__init__)
-    return [
-        name
-        for name, parameter in signature.parameters.items()
-        if name not in ("self", "param_space", "seed")
-        and parameter.kind in (parameter.KEYWORD_ONLY, parameter.POSITIONAL_OR_KEYWORD)
-    ]
-
-
 def make(
     name: str,
     param_space: ParamSpace | spaces.Box,
@@ -84,11 +72,8 @@ def make(
     """
     cls = get_class(name)
     accepted = hyperparameter_names(cls)
-    takes_any = any(
-        p.kind is p.VAR_KEYWORD for p in inspect.signature(cls.__init__).parameters.values()
-    )
     unknown = sorted(set(hyperparameters) - set(accepted))
-    if unknown and not takes_any:
+    if unknown:
         raise ValueError(
             f"teacher {name!r} has no hyperparameter(s) {unknown}; "
             f"it accepts: {', '.join(accepted) or 'none'}"

@@ -13,13 +13,12 @@ itself around the frontier of what the student is learning.
 from __future__ import annotations
 
 import itertools
-import math
-import numbers
 from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
+from teachgym.checks import check_int, check_probability, check_real
 from teachgym.spaces import ParamSpace
 from teachgym.teachers.base import Teacher
 
@@ -106,56 +105,40 @@ class RIAC(Teacher):
         worst_params_ratio: float = 0.1,
         worst_params_noise: float = 0.1,
     ) -> None:
-        space = ParamSpace.coerce(param_space)
-        max_region_size = _check_integer("max_region_size", max_region_size, minimum=2)
+        super().__init__(param_space, seed=seed)
+        self.max_region_size = check_int("max_region_size", max_region_size, minimum=2)
         if alp_window_size is None:
-            alp_window_size = max_region_size
-        alp_window_size = _check_integer("alp_window_size", alp_window_size, minimum=2)
-        n_split_attempts = _check_integer("n_split_attempts", n_split_attempts, minimum=1)
-        min_region_fraction = _check_real("min_region_fraction", min_region_fraction, 0.0, 0.5)
-        min_range_fraction = _check_real("min_range_fraction", min_range_fraction, 0.0, 0.5)
-        discard_fraction = _check_real("discard_fraction", discard_fraction, 0.0, 1.0)
+            alp_window_size = self.max_region_size
+        self.alp_window_size = check_int("alp_window_size", alp_window_size, minimum=2)
+        self.n_split_attempts = check_int("n_split_attempts", n_split_attempts, minimum=1)
+        self.min_region_fraction = check_real(
+            "min_region_fraction", min_region_fraction, low=0.0, high=0.5
+        )
+        self.min_range_fraction = check_real(
+            "min_range_fraction", min_range_fraction, low=0.0, high=0.5
+        )
+        self.discard_fraction = check_probability("discard_fraction", discard_fraction)
         if not isinstance(sampling_in_leaves_only, (bool, np.bool_)):
             raise ValueError(
                 f"sampling_in_leaves_only must be True or False; got {sampling_in_leaves_only!r}"
             )
-        random_ratio = _check_real("random_ratio", random_ratio, 0.0, 1.0)
-        worst_params_ratio = _check_real("worst_params_ratio", worst_params_ratio, 0.0, 1.0)
-        if random_ratio + worst_params_ratio > 1.0 + 1e-12:
+        self.sampling_in_leaves_only = bool(sampling_in_leaves_only)
+        self.random_ratio = check_probability("random_ratio", random_ratio)
+        self.worst_params_ratio = check_probability("worst_params_ratio", worst_params_ratio)
+        if self.random_ratio + self.worst_params_ratio > 1.0 + 1e-12:
             raise ValueError(
                 f"random_ratio + worst_params_ratio must be at most 1; got {random_ratio} + "
                 f"{worst_params_ratio}"
             )
-        worst_params_noise = _check_real("worst_params_noise", worst_params_noise, 0.0, math.inf)
-        super().__init__(
-            space,
-            seed=seed,
-            max_region_size=max_region_size,
-            alp_window_size=alp_window_size,
-            n_split_attempts=n_split_attempts,
-            min_region_fraction=min_region_fraction,
-            min_range_fraction=min_range_fraction,
-            discard_fraction=discard_fraction,
-            sampling_in_leaves_only=bool(sampling_in_leaves_only),
-            random_ratio=random_ratio,
-            worst_params_ratio=worst_params_ratio,
-            worst_params_noise=worst_params_noise,
-        )
-        self.max_region_size = max_region_size
-        self.alp_window_size = alp_window_size
-        self.n_split_attempts = n_split_attempts
-        self.min_range_fraction = min_range_fraction
-        self.sampling_in_leaves_only = bool(sampling_in_leaves_only)
-        self.random_ratio = random_ratio
-        self.worst_params_ratio = worst_params_ratio
-        self.worst_params_noise = worst_params_noise
-        self._capacity = max_region_size + 1
-        self._window = min(alp_window_size, self._capacity)
-        self._min_points = min_region_fraction * max_region_size
-        self._n_discard = int(max_region_size * discard_fraction)
+        self.worst_params_noise = check_real("worst_params_noise", worst_params_noise, low=0.0)
+        self._capacity = self.max_region_size + 1
+        self._window = min(self.alp_window_size, self._capacity)
+        self._min_points = self.min_region_fraction * self.max_region_size
+        self._n_discard = int(self.max_region_size * self.discard_fraction)
         self._slots = np.arange(self._capacity)
         self._allocate(1)
-        self._add_region(np.zeros(space.dim), np.ones(space.dim), parent=-1)
+        dim = self.param_space.dim
+        self._add_region(np.zeros(dim), np.ones(dim), parent=-1)
         self._update_candidates()
 
     # ------------------------------------------------------------------ public views
@@ -568,21 +551,6 @@ class RIAC(Teacher):
         unit = worst + self.worst_params_noise * self.rng.standard_normal(self.param_space.dim)
         upper = np.where(high < 1.0, np.maximum(high - _UPPER_FACE_MARGIN, low), high)
         return np.minimum(np.maximum(unit, low), upper)
-
-
-def _check_integer(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer ≥ {minimum}; got {value!r}")
-    return int(value)
-
-
-def _check_real(name: str, value: Any, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a number in [{low}, {high}]; got {value!r}")
-    value = float(value)
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ValueError(f"{name} must be a finite number in [{low}, {high}]; got {value}")
-    return value
 
 
 def _check_tree(

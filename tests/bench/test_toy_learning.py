@@ -36,6 +36,7 @@ def test_custom_teacher_example_keeps_the_contract():
         spec.loader.exec_module(module)  # registers "last-progress"; __main__ block not run
         teachers.check_teacher(module.LastProgressTeacher(ParamSpace.unit(2), seed=0))
         made = teachers.make("last-progress", ParamSpace.unit(3), seed=0, spread=0.2)
+        assert made.hyperparameters == {"spread": 0.2, "random_ratio": 0.3}
         assert np.all((made.sample() >= 0) & (made.sample() <= 1))
     finally:
         teachers.registry._REGISTRY.pop("last-progress", None)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture
 
-from teachgym.teachers._gmm import _BatchedGaussianMixture, fit_best_mixture
+from teachgym.teachers.gmm import _BatchedGaussianMixture, fit_best_mixture
 
 
 def _rows(seed: int) -> np.ndarray:

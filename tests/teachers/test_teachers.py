@@ -47,12 +47,12 @@ def test_unknown_hyperparameter_lists_accepted():
 @pytest.mark.parametrize(
     ("name", "hyperparameters", "message"),
     [
-        ("alp-gmm", {"fit_rate": 1}, "fit_rate must be an integer ≥ 2"),
-        ("alp-gmm", {"random_ratio": 1.5}, r"random_ratio must be in \[0, 1\]"),
-        ("alp-gmm", {"criterion": "aicc"}, "criterion must be one of"),
+        ("alp-gmm", {"fit_rate": 1}, "fit_rate must be an integer >= 2; got 1"),
+        ("alp-gmm", {"random_ratio": 1.5}, r"random_ratio must be a finite number in \[0, 1\]"),
+        ("alp-gmm", {"criterion": "aicc"}, r"unknown criterion 'aicc'; expected one of \['aic'"),
         ("alp-gmm", {"history_size": 0}, "history_size must be a positive integer"),
         ("alp-gmm", {"min_components": 5, "max_components": 3}, "min_components ≤ max_components"),
-        ("covar-gmm", {"gmm_init": "best"}, "gmm_init must be one of"),
+        ("covar-gmm", {"gmm_init": "best"}, "unknown gmm_init 'best'; expected one of"),
         ("oracle", {"directions": [1]}, r"directions must hold \+1 or -1 for each of the 2"),
         ("oracle", {"window_fraction": 0}, "window_fraction"),
     ],
@@ -63,7 +63,7 @@ def test_invalid_hyperparameters_fail_at_construction(name, hyperparameters, mes
 
 
 def test_invalid_seed():
-    with pytest.raises(ValueError, match="seed must be a non-negative integer"):
+    with pytest.raises(ValueError, match="seed must be an integer >= 0 or None; got -1"):
         teachers.make("random", SPACES["unit-2d"], seed=-1)
 
 
@@ -103,7 +103,8 @@ class CountingTeacher(Teacher):
     """A ~20-line custom teacher: sample near the params of the best score so far."""
 
     def __init__(self, param_space, *, seed=None, spread: float = 0.1):
-        super().__init__(param_space, seed=seed, spread=spread)
+        super().__init__(param_space, seed=seed)
+        self.spread = spread
         self.best_params: np.ndarray | None = None
         self.best_score = -np.inf
 
@@ -111,8 +112,8 @@ class CountingTeacher(Teacher):
         if self.best_params is None:
             return self.param_space.sample(self.rng)
         span = self.param_space.high - self.param_space.low
-        spread = self.hyperparameters["spread"]
-        return self.best_params + spread * span * self.rng.standard_normal(self.param_space.dim)
+        noise = self.rng.standard_normal(self.param_space.dim)
+        return self.best_params + self.spread * span * noise
 
     def _update(self, params, score):
         if score > self.best_score:

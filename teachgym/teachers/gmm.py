@@ -23,6 +23,7 @@ from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
+from teachgym.checks import check_choice, check_int, check_optional_int, check_probability
 from teachgym.spaces import ParamSpace
 from teachgym.teachers.base import Teacher
 
@@ -139,7 +140,7 @@ def fit_best_mixture(
 
     Candidates whose fit fails (degenerate covariance) are skipped; ``None`` if all fail.
     BLAS is pinned to one thread: on 2 cores, multithreaded fits of these tiny matrices were
-    ~40× slower (DESIGN.md, "Teachers").
+    ~40× slower (``docs/design.md``, "Teachers").
     """
     best: GaussianMixture | None = None
     best_score = np.inf
@@ -192,64 +193,52 @@ class GMMTeacher(Teacher):
     to the subclass's per-component *interest* (uniformly if none is positive), a point is
     drawn from its Gaussian, the extra columns are dropped, and the result is clipped.
 
-    Subclasses implement ``_record`` (store one episode), ``_fit_rows`` and ``_interest``.
+    Subclasses implement ``_record`` (store one episode), ``_fit_rows`` and ``_interest``. A
+    subclass lists these hyperparameters in its own signature (that is where
+    ``hyperparameters`` reads them) and passes them on to this constructor, which checks and
+    stores them, as scikit-learn's mixtures do with their base class.
+
+    Args:
+        param_space: The parameter space.
+        seed: Seed of ``self.rng`` (uniform draws, component choice, mixture initialisation).
+        fit_rate: Episodes between two mixture fits; each fit uses the last ``fit_rate`` rows.
+        bootstrap_episodes: Uniform episodes before the first fit (default: ``fit_rate``).
+        random_ratio: Probability of a uniform sample after the bootstrap.
+        min_components: Smallest number of Gaussians tried at each fit.
+        max_components: Largest number of Gaussians tried at each fit.
+        criterion: ``"aic"`` (paper) or ``"bic"``: which fitted mixture is kept.
+        gmm_init: scikit-learn's ``init_params`` for each fit (``"kmeans"`` as in the paper).
     """
 
     def __init__(
         self,
         param_space: ParamSpace | spaces.Box,
         *,
-        seed: int | None,
-        fit_rate: int,
-        bootstrap_episodes: int | None,
-        random_ratio: float,
-        min_components: int,
-        max_components: int,
-        criterion: str,
-        gmm_init: str,
-        **extra_hyperparameters: Any,
+        seed: int | None = None,
+        fit_rate: int = 250,
+        bootstrap_episodes: int | None = None,
+        random_ratio: float = 0.2,
+        min_components: int = 2,
+        max_components: int = 10,
+        criterion: str = "aic",
+        gmm_init: str = "kmeans",
     ) -> None:
-        if not (isinstance(fit_rate, int) and fit_rate >= 2):
-            raise ValueError(
-                f"fit_rate must be an integer ≥ 2 (episodes per refit); got {fit_rate!r}"
-            )
-        if bootstrap_episodes is None:
-            bootstrap_episodes = fit_rate
-        if not (isinstance(bootstrap_episodes, int) and bootstrap_episodes >= 0):
-            raise ValueError(
-                f"bootstrap_episodes must be an integer ≥ 0; got {bootstrap_episodes!r}"
-            )
-        if not 0.0 <= random_ratio <= 1.0:
-            raise ValueError(f"random_ratio must be in [0, 1]; got {random_ratio!r}")
-        if not (isinstance(min_components, int) and isinstance(max_components, int)):
-            raise ValueError("min_components and max_components must be integers")
-        if not 1 <= min_components <= max_components <= fit_rate:
+        super().__init__(param_space, seed=seed)
+        self.fit_rate = check_int("fit_rate", fit_rate, minimum=2)
+        bootstrap_episodes = check_optional_int("bootstrap_episodes", bootstrap_episodes, minimum=0)
+        self.bootstrap_episodes = (
+            self.fit_rate if bootstrap_episodes is None else bootstrap_episodes
+        )
+        self.random_ratio = check_probability("random_ratio", random_ratio)
+        self.min_components = check_int("min_components", min_components, minimum=1)
+        self.max_components = check_int("max_components", max_components, minimum=1)
+        if not self.min_components <= self.max_components <= self.fit_rate:
             raise ValueError(
                 "need 1 ≤ min_components ≤ max_components ≤ fit_rate; got "
                 f"{min_components}, {max_components}, {fit_rate}"
             )
-        if criterion not in _CRITERIA:
-            raise ValueError(f"criterion must be one of {_CRITERIA}; got {criterion!r}")
-        if gmm_init not in _INITS:
-            raise ValueError(f"gmm_init must be one of {_INITS}; got {gmm_init!r}")
-        self._bootstrap = bootstrap_episodes
-        super().__init__(
-            param_space,
-            seed=seed,
-            fit_rate=fit_rate,
-            bootstrap_episodes=bootstrap_episodes,
-            random_ratio=float(random_ratio),
-            min_components=min_components,
-            max_components=max_components,
-            criterion=criterion,
-            gmm_init=gmm_init,
-            **extra_hyperparameters,
-        )
-        self.fit_rate = fit_rate
-        self.random_ratio = float(random_ratio)
-        self._component_counts = range(min_components, max_components + 1)
-        self._criterion = criterion
-        self._gmm_init = gmm_init
+        self.criterion = check_choice("criterion", criterion, _CRITERIA)
+        self.gmm_init = check_choice("gmm_init", gmm_init, _INITS)
         self.mixture: MixtureFit | None = None
         self.n_fits = 0
         # Derived from ``mixture`` by _prepare_sampling (never saved).
@@ -272,7 +261,7 @@ class GMMTeacher(Teacher):
 
     # ------------------------------------------------------------------ Teacher hooks
     def _sample(self) -> np.ndarray:
-        if self.n_updates < self._bootstrap or self.mixture is None:
+        if self.n_updates < self.bootstrap_episodes or self.mixture is None:
             return self.param_space.sample(self.rng)
         if self.rng.random() < self.random_ratio:
             return self.param_space.sample(self.rng)
@@ -285,15 +274,15 @@ class GMMTeacher(Teacher):
     def _update(self, params: np.ndarray, score: float) -> None:
         self._record(self.param_space.normalize(params), score)
         episodes = self.n_updates + 1  # the base class counts this update after we return
-        if episodes >= self._bootstrap and episodes % self.fit_rate == 0:
+        if episodes >= self.bootstrap_episodes and episodes % self.fit_rate == 0:
             self._refit()
 
     def _refit(self) -> None:
         random_state = int(self.rng.integers(2**31 - 1))
+        component_counts = range(self.min_components, self.max_components + 1)
         mixture = fit_best_mixture(
-            self._fit_rows(), self._component_counts, self._criterion, self._gmm_init,
-            random_state,
-        )  # fmt: skip
+            self._fit_rows(), component_counts, self.criterion, self.gmm_init, random_state
+        )
         if mixture is not None:
             self.mixture = mixture
             self._prepare_sampling()
