@@ -1,4 +1,4 @@
-"""Return and distance of a random and a scripted policy against stump height (issue 3).
+"""Return and distance of a random and a scripted policy against stump height.
 
 Stump Tracks must show its structure: with ``stump_height`` 0 the track is flat and walkable,
 higher stumps are harder, and the short walker (hips at most 2.4 terrain steps off the ground)
@@ -8,8 +8,9 @@ travelled, over seeded episodes of ``teachgym/StumpTracks-v0`` (2,000-step limit
 
 Policies: ``random`` draws uniform actions from the env's seeded action space. ``scripted`` is
 an obstacle-blind controller that walks on flat ground: Gymnasium's ``BipedalWalkerHeuristics``
-for the default walker, and ``WalkerGait`` (an oscillator gait tuned on the flat track) for
-the short walker, which the heuristic makes fall within ~85 steps.
+for the default walker, and ``WalkerGait`` (``walker_gait.py`` beside this script, an
+oscillator gait tuned on the flat track) for the short walker, which the heuristic makes fall
+within ~85 steps.
 
     python benchmarks/bench_walker_structure.py                            # writes the JSON
     python benchmarks/bench_walker_structure.py --episodes 4 --heights 0 3 --walker short
@@ -31,9 +32,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium.envs.box2d.bipedal_walker import BipedalWalkerHeuristics
+from walker_gait import WalkerGait  # beside this script, whose folder Python puts on the path
 
 import teachgym  # noqa: F401  (registers teachgym/* ids)
-from teachgym.envs.walkers._walker import FIRST_OBSTACLE_X, TERRAIN_STEP, WalkerGait
+from teachgym.envs.walkers.geometry import FIRST_OBSTACLE_X, TERRAIN_STEP
 
 POLICIES = ("random", "scripted")
 

@@ -1,4 +1,4 @@
-"""Stump Tracks and Hexagon Tracks (issue 3): walkers, parameters, geometry guards, contracts.
+"""Stump Tracks and Hexagon Tracks: walkers, parameters, geometry guards, contracts.
 
 The registry-wide contract tests (tests/envs/test_env_contract.py) cover the default construction of
 each id; these tests cover the walker variants, constructor options and what the parameters do.
@@ -20,14 +20,14 @@ from gymnasium.utils.env_checker import check_env as gym_check_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
+from walker_gait import WalkerGait  # benchmarks/walker_gait.py, on the path by conftest.py
 
 import teachgym  # noqa: F401  (registers the ids)
-from teachgym.envs.walkers._walker import (
+from teachgym.envs.walkers.geometry import (
     FINISH_X,
     FIRST_OBSTACLE_X,
     TERRAIN_HEIGHT,
     TERRAIN_STEP,
-    WalkerGait,
     convex_obstacle,
 )
 from teachgym.envs.walkers.hexagon_tracks import (

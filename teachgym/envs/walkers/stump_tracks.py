@@ -10,12 +10,12 @@ import numpy as np
 from gymnasium.utils import EzPickle
 
 from teachgym.envs.base import ParameterizedEnv
-from teachgym.envs.walkers._walker import (
+from teachgym.envs.walkers.base import ParametricWalker
+from teachgym.envs.walkers.geometry import (
     FINISH_X,
     FIRST_OBSTACLE_X,
     TERRAIN_HEIGHT,
     TERRAIN_STEP,
-    ParametricWalker,
 )
 from teachgym.spaces import ParamSpace
 
