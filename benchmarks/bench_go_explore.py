@@ -1,4 +1,4 @@
-"""Go-Explore benchmarks (issue 5): phase 1 first success, phase 1 speed, phase 2 vs plain PPO.
+"""Go-Explore benchmarks: phase 1 first success, phase 1 speed, phase 2 vs plain PPO.
 
 Steps are env steps executed. Each subcommand writes one JSON under ``benchmarks/results/``.
 

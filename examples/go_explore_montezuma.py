@@ -7,8 +7,8 @@
 Ecoffet et al. 2019 ("Go-Explore", section 3.1) explore ``MontezumaRevenge`` with
 domain-knowledge cells (level, room, keys, x // 16, y // 16 from the RAM) and return to cells by
 restoring emulator snapshots. The env is ``ALE/MontezumaRevenge-v5`` with ``frameskip=4`` and
-``repeat_action_probability=0`` (deterministic, so a restored state has one future). Issue 5's
-target: the first key within 1M agent steps on at least 4 of 5 seeds, and 2,500 points.
+``repeat_action_probability=0`` (deterministic, so a restored state has one future). What a run
+should show: the first key within 1M agent steps on at least 4 of 5 seeds, and 2,500 points.
 
 The folder ``--out`` receives the saved agent (``GoExplore.load`` rebuilds it), ``progress.png``
 (cells and best score against steps), ``rooms.png`` (with Montezuma cells) and

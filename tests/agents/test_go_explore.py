@@ -1,5 +1,5 @@
-"""Go-Explore (issue 5): archive rules, cells, phase 1 determinism and restore, save/load,
-phase 2's backward algorithm. Tiny budgets; the benchmarks are scripts."""
+"""Go-Explore (Ecoffet et al. 2019, 2021): archive rules, cells, phase 1 determinism and restore,
+save/load, phase 2's backward algorithm. Tiny budgets; the benchmarks are scripts."""
 
 from __future__ import annotations
 
@@ -357,7 +357,7 @@ def test_self_imitation_raises_the_demo_actions_probability() -> None:
 
     agent = GoExplore(DOORKEY, cell_fn=MiniGridCell(), seed=0)
     agent.explore(20_000, callback=lambda a: a.stats.first_success_step is None)
-    demos = agent.demonstrations(1)
+    demos = list(agent.demonstrations(1).trajectories)
     transitions = _demo_transitions(agent.make_env(), demos, agent.env_seed, gamma=0.99)
     assert len(transitions["actions"]) == len(demos[0][0])
     assert transitions["returns"][-1] == pytest.approx(agent.best_score), "last step's return"
@@ -398,7 +398,7 @@ def test_box_bits_survive_restores_and_load(tmp_path: Any) -> None:
 def test_robustify_checks_its_inputs() -> None:
     agent = GoExplore(EMPTY, cell_fn="minigrid", seed=0, device="cpu")
     agent.explore(500)
-    with pytest.raises(ValueError, match="step_back must be an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match="step_back must be a positive integer or None; got 0"):
         agent.robustify(1_000, step_back=0)
     with pytest.raises(ValueError, match="threshold"):
         agent.robustify(1_000, threshold=0.0)

@@ -1,4 +1,4 @@
-"""Go-Explore on Atari (issue 5): ALE snapshots, Montezuma's Revenge RAM cells, downscaled frames,
+"""Go-Explore on Atari: ALE snapshots, Montezuma's Revenge RAM cells, downscaled frames,
 same-seed phase 1, and the phase 1 plots.
 
 Atari tests skip without ale-py (``pip install "teachgym[atari]"``); the plot tests run on MiniGrid.
@@ -83,7 +83,7 @@ def test_atari_snapshot_round_trip(montezuma: gym.Env) -> None:
 
     first = future()
     for _ in range(2):  # a snapshot stays reusable
-        assert env.set_state(state) is None, "no valid frame until the next step (issue 5)"
+        assert env.set_state(state) is None, "no valid frame until the next step"
         again = future()
         for expected, got in zip(first, again, strict=True):
             assert len(expected) == len(got)

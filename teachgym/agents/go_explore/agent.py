@@ -1,7 +1,7 @@
 """Go-Explore: remember, return, explore; then robustify the best trajectory into a policy.
 
 Ecoffet et al. 2019, "Go-Explore: a New Approach for Hard-Exploration Problems"
-(arXiv:1901.10995) and 2021, "First return, then explore" (Nature 590). Issue 5.
+(arXiv:1901.10995) and 2021, "First return, then explore" (Nature 590).
 
 Phase 1 (``explore``) repeats: choose a cell from the archive (weight ``1 / sqrt(seen + 1)``, or
 the 2019 count formula), return to it by restoring its snapshot, explore from there with random
@@ -9,7 +9,8 @@ actions that repeat the previous one with probability 0.95, and add every newly 
 or replace a known one reached with a higher score, or the same score by a shorter trajectory.
 
 Phase 2 (``robustify``) trains a PPO policy with the backward algorithm on the best trajectory
-(see ``teachgym.agents.go_explore.robustify``).
+(see ``teachgym.agents.go_explore.robustify``). It reads plain data, not this agent:
+``demonstrations()`` hands it the best trajectories with the env factory, seeds and device.
 
 Example::
 
@@ -24,8 +25,10 @@ Example::
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -36,6 +39,15 @@ from gymnasium import spaces
 
 from teachgym.agents.go_explore.archive import Archive, Selection
 from teachgym.agents.go_explore.cells import CellFn, DownscaledCell, make_cell_fn
+from teachgym.agents.go_explore.demonstrations import Demonstrations
+from teachgym.checks import (
+    check_choice,
+    check_int,
+    check_optional_int,
+    check_probability,
+    check_real,
+)
+from teachgym.envs import env_factory, make_env
 from teachgym.envs.snapshots import is_minigrid, with_snapshots
 from teachgym.state_io import write_json_atomically
 
@@ -48,30 +60,40 @@ _ARCHIVE_FILE, _CONFIG_FILE, _POLICY_FILE = "archive.npz", "go_explore.json", "p
 _FORMAT_VERSION = 1
 
 
-def make_go_explore_env(env_id: str, **make_kwargs: Any) -> gym.Env:
-    """``gymnasium.make`` with the settings Go-Explore needs for known families.
+#: Go-Explore's ALE settings unless given: a fixed frame skip and no sticky actions, so that a
+#: restored state has one future (phase 1 returns to cells in a deterministic env; Ecoffet et al.
+#: 2019, "Go-Explore: a New Approach for Hard-Exploration Problems").
+ALE_DEFAULTS: Mapping[str, Any] = {"frameskip": 4, "repeat_action_probability": 0.0}
 
-    - ``ALE/*``: ``frameskip=4, repeat_action_probability=0.0`` (deterministic, issue 5) unless
-      given; ale-py registers its ids here.
-    - ``MiniGrid-*`` and ``teachgym/Grid*``: wrapped in ``GridFlatObs`` so that phase 2's PPO
-      can read the observation.
-    """
+
+def _env_options(env_id: str, env_kwargs: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``teachgym.envs.make_env`` options for Go-Explore on ``env_id``."""
+    kwargs = dict(env_kwargs or {})
     if env_id.startswith("ALE/"):
-        try:
-            import ale_py
-        except ImportError as error:
-            raise ImportError(
-                'Atari envs need ale-py (it ships the ROMs): pip install "teachgym[atari]"'
-            ) from error
-        gym.register_envs(ale_py)
-        make_kwargs.setdefault("frameskip", 4)
-        make_kwargs.setdefault("repeat_action_probability", 0.0)
-        return gym.make(env_id, **make_kwargs)
-    if env_id.startswith(("MiniGrid-", "teachgym/")):
-        from teachgym.envs.wrappers import make_grid_env
+        return {"obs": "none", "env_kwargs": {**ALE_DEFAULTS, **kwargs}}
+    if env_id.startswith("MiniGrid-"):
+        return {"obs": "flat", "env_kwargs": kwargs}
+    if env_id.startswith("teachgym/"):
+        # "flat" on every teachgym grid; a walker keeps its observations (and is then refused
+        # for its continuous actions).
+        return {"obs": "auto", "env_kwargs": kwargs}
+    return {"obs": "none", "env_kwargs": kwargs}
 
-        return make_grid_env(env_id, obs="flat", **make_kwargs)
-    return gym.make(env_id, **make_kwargs)
+
+def make_go_explore_env(env_id: str, **env_kwargs: Any) -> gym.Env:
+    """``teachgym.envs.make_env`` with the settings Go-Explore needs for known families.
+
+    - ``ALE/*``: ``ALE_DEFAULTS`` (``frameskip=4, repeat_action_probability=0.0``, a
+      deterministic env) unless ``env_kwargs`` sets them.
+    - ``MiniGrid-*`` and teachgym's grids: flat observations (``GridFlatObs``) so that phase 2's
+      PPO can read them.
+    - Any other id: the env's own observations.
+
+    Args:
+        env_id: A registered id.
+        **env_kwargs: Passed to ``gymnasium.make``.
+    """
+    return make_env(env_id, **_env_options(env_id, env_kwargs))
 
 
 @dataclass
@@ -143,16 +165,14 @@ class GoExplore:
         success_score: float = 0.0,
         log_interval: int = 1000,
     ) -> None:
-        if return_mode not in ("snapshot", "replay"):
-            raise ValueError(
-                f"unknown return_mode {return_mode!r}; expected 'snapshot' or 'replay'"
-            )
-        if int(explore_steps) != explore_steps or explore_steps < 1:
-            raise ValueError(f"explore_steps must be a positive integer; got {explore_steps!r}")
-        if repeat_action_prob is not None and not 0.0 <= repeat_action_prob <= 1.0:
-            raise ValueError(f"repeat_action_prob must be in [0, 1]; got {repeat_action_prob!r}")
-        if int(log_interval) != log_interval or log_interval < 1:
-            raise ValueError(f"log_interval must be a positive integer; got {log_interval!r}")
+        check_choice("return_mode", return_mode, ("snapshot", "replay"))
+        explore_steps = check_int("explore_steps", explore_steps, minimum=1)
+        if repeat_action_prob is not None:
+            repeat_action_prob = check_probability("repeat_action_prob", repeat_action_prob)
+        log_interval = check_int("log_interval", log_interval, minimum=1)
+        seed = check_int("seed", seed)
+        env_seed = check_optional_int("env_seed", env_seed)
+        success_score = check_real("success_score", success_score)
         self._env_source = env
         self.env_id = env if isinstance(env, str) else None
         base_env = self._build_env()
@@ -165,18 +185,18 @@ class GoExplore:
         else:
             self.env = base_env
         self.cell_fn = self._resolve_cell_fn(cell_fn)
-        self.seed = int(seed)
-        self.env_seed = int(seed if env_seed is None else env_seed)
+        self.seed = seed
+        self.env_seed = seed if env_seed is None else env_seed
         self.device = device
         self.return_mode: ReturnMode = return_mode
-        self.explore_steps = int(explore_steps)
+        self.explore_steps = explore_steps
         if repeat_action_prob is None:
             repeat_action_prob = 0.0 if is_minigrid(base_env) else 0.95
         self.repeat_action_prob = float(repeat_action_prob)
         self.selection: Selection = selection
         self.end_on_life_loss = bool(end_on_life_loss)
-        self.success_score = float(success_score)
-        self.log_interval = int(log_interval)
+        self.success_score = success_score
+        self.log_interval = log_interval
         self.num_actions = int(base_env.action_space.n)
         self.rng = np.random.default_rng(self.seed)
         self.archive = Archive(selection)
@@ -201,10 +221,19 @@ class GoExplore:
             return env
         raise TypeError(f"env must be a gym.Env, an env id or a factory; got {source!r}")
 
+    def env_factory(self) -> Callable[[], gym.Env]:
+        """A function returning a fresh env like the one phase 1 explores (phase 2 builds its
+        envs with it). Picklable for an id (``teachgym.envs.env_factory``); for a factory, the
+        factory itself; for an instance, ``copy.deepcopy`` of it."""
+        source = self._env_source
+        if isinstance(source, str):
+            return env_factory(source, **_env_options(source))
+        if isinstance(source, gym.Env):
+            return functools.partial(copy.deepcopy, source)
+        return source
+
     def make_env(self) -> gym.Env:
         """A fresh env like the one phase 1 explores (for phase 2 and evaluation)."""
-        import copy
-
         if isinstance(self._env_source, gym.Env):
             return copy.deepcopy(self._env_source)
         return self._build_env()
@@ -280,11 +309,10 @@ class GoExplore:
                 stops early.
             progress_bar: Show a rich progress bar.
         """
-        if int(total_timesteps) != total_timesteps or total_timesteps < 0:
-            raise ValueError(f"total_timesteps must be an integer >= 0; got {total_timesteps!r}")
+        total_timesteps = check_int("total_timesteps", total_timesteps, minimum=0)
         if len(self.archive) == 0:
             self._start()
-        target = self.stats.num_timesteps + int(total_timesteps)
+        target = self.stats.num_timesteps + total_timesteps
         from teachgym._progress import progress_task
 
         with progress_task("Go-Explore phase 1", total_timesteps, enabled=progress_bar) as bar:
@@ -448,22 +476,47 @@ class GoExplore:
         """Actions from reset of the best cell's trajectory (phase 2's demonstration)."""
         return self.archive.actions[self.archive.best()].copy()
 
-    def demonstrations(self, count: int = 1) -> list[tuple[np.ndarray, float]]:
-        """The ``count`` best trajectories with their scores."""
-        return [
-            (self.archive.actions[s].copy(), float(self.archive.score[s]))
-            for s in self.archive.top(count)
-        ]
+    def demonstrations(self, count: int = 1) -> Demonstrations:
+        """Phase 2's input: the ``count`` best trajectories with their scores (best first), the
+        env factory, ``env_seed``, ``success_score``, ``seed``, ``device`` and whether the env's
+        states can be restored (``return_mode == "snapshot"``).
+
+        Raises:
+            ValueError: ``count`` is not a positive integer.
+        """
+        count = check_int("count", count, minimum=1)
+        return Demonstrations(
+            env_factory=self.env_factory(),
+            env_seed=self.env_seed,
+            trajectories=tuple(
+                (self.archive.actions[slot], float(self.archive.score[slot]))
+                for slot in self.archive.top(count)
+            ),
+            success_score=self.success_score,
+            seed=self.seed,
+            device=self.device,
+            restorable=self.return_mode == "snapshot",
+        )
 
     # ----------------------------------------------------------------------------------------
     # Phase 2 and the SB3 verbs.
 
-    def robustify(self, total_timesteps: int, **kwargs: Any) -> GoExplore:
-        """Phase 2: the backward algorithm on the best demonstrations (see
-        ``teachgym.agents.go_explore.robustify.robustify`` for the keyword arguments)."""
+    def robustify(self, total_timesteps: int, *, num_demos: int = 1, **kwargs: Any) -> GoExplore:
+        """Phase 2: the backward algorithm on the ``num_demos`` best trajectories (each episode
+        starts on one of them). The other keyword arguments are those of
+        ``teachgym.agents.go_explore.robustify.robustify``.
+
+        Raises:
+            RuntimeError: the archive is empty, or (backward algorithm) holds no trajectory
+                scoring above ``success_score``.
+        """
         from teachgym.agents.go_explore.robustify import robustify
 
-        self.policy, self.robustify_stats = robustify(self, total_timesteps, **kwargs)
+        num_demos = check_int("num_demos", num_demos, minimum=1)
+        if len(self.archive) == 0:
+            raise RuntimeError("the archive is empty: run explore() first")
+        demonstrations = self.demonstrations(num_demos)
+        self.policy, self.robustify_stats = robustify(demonstrations, total_timesteps, **kwargs)
         return self
 
     def learn(
@@ -480,8 +533,9 @@ class GoExplore:
         Raises:
             RuntimeError: phase 1 found no trajectory scoring above ``success_score``.
         """
-        if not 0.0 < explore_fraction < 1.0:
-            raise ValueError(f"explore_fraction must be in (0, 1); got {explore_fraction!r}")
+        check_real(
+            "explore_fraction", explore_fraction, low=0.0, high=1.0, low_open=True, high_open=True
+        )
         explore_steps = int(total_timesteps * explore_fraction)
         self.explore(explore_steps)
         if self.best_score <= self.success_score:
@@ -620,7 +674,8 @@ class GoExplore:
         if document.get("has_policy"):
             from teachgym.agents.go_explore.robustify import load_policy
 
-            agent.policy = load_policy(agent, folder / _POLICY_FILE)
+            policy_path = folder / _POLICY_FILE
+            agent.policy = load_policy(agent.demonstrations(), policy_path, agent.robustify_stats)
         return agent
 
     def _rebuild_snapshots(self) -> None:

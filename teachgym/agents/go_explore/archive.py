@@ -1,4 +1,4 @@
-"""The Go-Explore cell archive: one entry per cell, and how cells are chosen (issue 5).
+"""The Go-Explore cell archive: one entry per cell, and how cells are chosen.
 
 Each entry keeps the best score reached in the cell, the length of the trajectory that reached it,
 the action sequence from reset (so the cell can be rebuilt by replaying, and serves as a
@@ -6,7 +6,8 @@ demonstration in phase 2), an in-memory snapshot to return to it, and three coun
 times chosen, times chosen since it last led to progress.
 
 Counters live in numpy arrays so that the selection weights of tens of thousands of cells cost a
-few vector operations per exploration (the issue asks for bookkeeping that does not slow phase 1).
+few vector operations per exploration: bookkeeping must not slow phase 1, whose speed is the
+point of returning by restore (Ecoffet et al. 2021, "First return, then explore").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 
 from teachgym.agents.go_explore.cells import CellKey
+from teachgym.checks import check_choice
 
 __all__ = ["Archive", "CellView", "key_from_json", "key_to_json"]
 
@@ -70,8 +72,7 @@ class Archive:
     """
 
     def __init__(self, selection: Selection = "2021") -> None:
-        if selection not in ("2021", "2019"):
-            raise ValueError(f"unknown selection {selection!r}; expected '2021' or '2019'")
+        check_choice("selection", selection, ("2021", "2019"))
         self.selection: Selection = selection
         self.index: dict[CellKey, int] = {}
         self.keys: list[CellKey] = []

@@ -1,4 +1,4 @@
-"""Pictures of a Go-Explore phase 1 run (issue 5): progress curves and maps of the archive.
+"""Pictures of a Go-Explore phase 1 run: progress curves and maps of the archive.
 
 - ``plot_progress``: archive size and best score against env steps, for one run or several
   (seeds, cell functions) — the two curves the 2019 paper shows for Montezuma's Revenge (fig. 3).
@@ -7,8 +7,9 @@
 - ``plot_rooms``: cells and best score per room of Montezuma's Revenge, laid out as the
   pyramid of the game's first level (2019, fig. 4 draws the same map).
 
-Figures are drawn on matplotlib's Agg canvas directly, never through ``pyplot``, as in
-``teachgym.training.plots``.
+Figures are drawn on matplotlib's Agg canvas directly, never through ``pyplot`` (no GUI backend),
+and written by ``teachgym.state_io.save_figure``. Only the type annotations name ``GoExplore``:
+this module reads an agent's archive and env but does not import ``agent`` at run time.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from teachgym.training.plots import _save
+from teachgym.state_io import save_figure
 
 if TYPE_CHECKING:
     from teachgym.agents.go_explore.agent import GoExplore
@@ -101,7 +102,7 @@ def plot_progress(
     if any(label for label, _ in labelled):
         score_axis.legend(fontsize=8)
     figure.suptitle(title)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def _minigrid_position(key: CellKey) -> tuple[int, int]:
@@ -165,7 +166,7 @@ def plot_cell_map(
     axis.set(xticks=[], yticks=[])
     name = agent.env_id or type(base).__name__
     axis.set_title(title or f"{name}: {len(agent.archive)} cells")
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def montezuma_room_position(room: int) -> tuple[int, int]:
@@ -228,4 +229,4 @@ def plot_rooms(agent: GoExplore, path: str | os.PathLike[str], *, title: str | N
         or f"Montezuma's Revenge: {len(cells)} rooms, {len(archive)} cells, "
         f"best score {agent.best_score:g}"
     )
-    return _save(figure, path)
+    return save_figure(figure, path)

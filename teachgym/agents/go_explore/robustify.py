@@ -10,26 +10,32 @@ episodes start from the true reset.
 - ``DemoStartEnv`` is a Gymnasium wrapper: its ``reset`` puts the env in the demonstration's
   state at ``len(demo) - steps_before_end`` (minus a random jitter), by restoring the snapshot
   one step earlier and replaying the demo's action, so the observation is one ``step`` returned
-  (ALE frames are stale right after a restore, issue 5). Success is judged on the whole episode
-  score, demo prefix included, against the demonstration's score.
+  (an ALE frame is stale right after a restore, until the next step). Success is judged on the
+  whole episode score, demo prefix included, against the demonstration's score.
 - ``BackwardCurriculumCallback`` is an SB3 callback: it reads each finished episode's
   ``info["demo_success"]`` and moves every sub-env's start back with ``env_method``.
 - Optional self-imitation (Oh et al. 2018, "Self-Imitation Learning") on the demonstrations after
   each rollout: ``-log pi(a|s) * max(R - V, 0)`` (the policy term; see
   ``_self_imitation_update``).
 
-The policy is SB3's PPO (PyTorch; ``device="auto"`` uses CUDA when present).
+Phase 2 reads plain data, a ``Demonstrations`` value (env factory, start seed, trajectories,
+success score, seed, device): ``GoExplore.demonstrations()`` builds one from its archive, and any
+other source of trajectories can build one too. The policy is SB3's PPO (PyTorch;
+``device="auto"`` uses CUDA when present).
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from teachgym.agents.go_explore.demonstrations import Demonstrations
+from teachgym.checks import check_int, check_optional_int, check_real
 from teachgym.envs.snapshots import with_snapshots
 
 try:
@@ -41,9 +47,6 @@ except ImportError as error:  # pragma: no cover - train extra missing
     raise ImportError(
         'Go-Explore phase 2 needs stable-baselines3 and torch: pip install "teachgym[train]"'
     ) from error
-
-if TYPE_CHECKING:
-    from teachgym.agents.go_explore.agent import GoExplore
 
 __all__ = [
     "BackwardCurriculumCallback",
@@ -361,10 +364,9 @@ def _self_imitation_update(
 
 
 def robustify(
-    agent: GoExplore,
+    demonstrations: Demonstrations,
     total_timesteps: int,
     *,
-    num_demos: int = 1,
     backward: bool = True,
     n_envs: int = 8,
     window: int = 50,
@@ -381,14 +383,16 @@ def robustify(
     tensorboard_log: str | None = None,
     progress_bar: bool = False,
 ) -> tuple[PPO, dict[str, Any]]:
-    """Train PPO from ``agent``'s best demonstrations with the backward algorithm.
+    """Train PPO from ``demonstrations`` with the backward algorithm.
 
     Args:
-        agent: A ``GoExplore`` agent after phase 1.
+        demonstrations: The trajectories (``GoExplore.demonstrations(count)`` after phase 1, or
+            built by hand), the env factory, the start seed, the success score, PPO's seed and
+            device. Only trajectories scoring above ``demonstrations.success_score`` are used;
+            each episode picks one of them.
         total_timesteps: PPO env steps.
-        num_demos: How many of the best trajectories to start from (each episode picks one).
         backward: ``False`` trains plain PPO from the true reset with the same network and
-            budget (the baseline the issue asks for).
+            budget (the baseline that shows what the demonstrations add).
         n_envs: Parallel envs (``DummyVecEnv``).
         window: Episodes in the success-rate window.
         threshold: Success rate that moves the start back (2019: 10–20 %).
@@ -396,7 +400,7 @@ def robustify(
             longest demonstration.
         jitter: Extra random steps back per episode; default ``step_back``.
         success_score: The score an episode must reach to succeed; default each demo's own score.
-            From the true reset, success is a score above ``agent.success_score``.
+            From the true reset, success is a score above ``demonstrations.success_score``.
         eval_interval: Steps between evaluations from the true reset once episodes start there.
         stop_on_success: Stop when the greedy policy succeeds from the true reset.
         self_imitation: Add self-imitation updates on the demonstrations after each rollout.
@@ -409,74 +413,81 @@ def robustify(
     Returns:
         The PPO model and a dict of phase-2 statistics (start-point moves, evaluations, when
         episodes first started from reset and when the policy first succeeded from it).
-    """
 
-    for name, value, low in (
-        ("total_timesteps", total_timesteps, 1),
-        ("num_demos", num_demos, 1),
-        ("n_envs", n_envs, 1),
-        ("window", window, 1),
-        ("eval_interval", eval_interval, 1),
-        ("step_back", 1 if step_back is None else step_back, 1),
-        ("jitter", 0 if jitter is None else jitter, 0),
-    ):
-        if int(value) != value or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-    if not 0.0 < threshold <= 1.0:
-        raise ValueError(f"threshold must be in (0, 1]; got {threshold!r}")
-    observation_space = agent.env.observation_space
+    Raises:
+        ValueError: a bad setting, or ``backward`` with an env whose states cannot be restored.
+        TypeError: the env's observations are not a ``Box`` (PPO's policies read arrays).
+        RuntimeError: ``backward`` and no trajectory scores above the success score.
+    """
+    if not isinstance(demonstrations, Demonstrations):
+        raise TypeError(
+            f"robustify takes a Demonstrations value (GoExplore.demonstrations() builds one); "
+            f"got {type(demonstrations).__name__}"
+        )
+    check_int("total_timesteps", total_timesteps, minimum=1)
+    check_int("n_envs", n_envs, minimum=1)
+    check_int("window", window, minimum=1)
+    check_int("eval_interval", eval_interval, minimum=1)
+    check_optional_int("step_back", step_back, minimum=1)
+    check_optional_int("jitter", jitter, minimum=0)
+    check_real("threshold", threshold, low=0.0, high=1.0, low_open=True)
+    eval_env = demonstrations.make_env()
+    observation_space = eval_env.observation_space
     if not isinstance(observation_space, gym.spaces.Box):
+        eval_env.close()
         raise TypeError(
             f"phase 2's PPO needs a Box observation space; got {observation_space} (for MiniGrid, "
             "build the env with make_go_explore_env or wrap it in GridFlatObs)"
         )
-    if backward and agent.return_mode != "snapshot":
+    if backward and not demonstrations.restorable:
+        eval_env.close()
         raise ValueError(
             "the backward algorithm starts episodes from restored demo states, which needs "
-            "snapshot support; this agent returns by replay: use backward=False"
+            "snapshot support; these demonstrations come from an env that returns by replay "
+            "(restorable=False): use backward=False"
         )
-    if len(agent.archive) == 0:
-        raise RuntimeError("the archive is empty: run explore() first")
-    # Only successful trajectories are demonstrations: a demo scoring nothing would count every
-    # episode started on it as a success and move the start point back for nothing.
-    demos = [d for d in agent.demonstrations(num_demos) if d[1] > agent.success_score]
+    demos = list(demonstrations.successful())
     if backward and not demos:
+        eval_env.close()
         raise RuntimeError(
-            f"no trajectory in the archive scores above success_score={agent.success_score}: "
+            f"no demonstration scores above success_score={demonstrations.success_score}: "
             "explore longer before robustifying"
         )
+    env_seed, seed = demonstrations.env_seed, demonstrations.seed
     longest = max((len(actions) for actions, _ in demos), default=0)
     step_back = max(1, longest // 30) if step_back is None else int(step_back)
     jitter = step_back if jitter is None else int(jitter)
-    reset_success = agent.success_score
+    reset_success = demonstrations.success_score
 
     def make_train_env() -> gym.Env:
-        env = agent.make_env()
+        env = demonstrations.make_env()
         if backward:
-            return DemoStartEnv(env, demos, agent.env_seed, success_score, jitter, step_back)
-        return FixedResetEnv(env, agent.env_seed)
+            return DemoStartEnv(env, demos, env_seed, success_score, jitter, step_back)
+        return FixedResetEnv(env, env_seed)
 
     venv = DummyVecEnv([make_train_env] * n_envs)
-    venv.seed(agent.seed)
+    venv.seed(seed)
     kwargs = {**DEFAULT_PPO_KWARGS, **(ppo_kwargs or {})}
-    model = _build_ppo(agent, venv, kwargs, policy_kwargs, tensorboard_log=tensorboard_log)
+    model = _build_ppo(
+        venv, kwargs, policy_kwargs, seed, demonstrations.device, tensorboard_log=tensorboard_log
+    )
     sil = None
     if self_imitation:
-        transitions = _demo_transitions(agent.make_env(), demos, agent.env_seed, kwargs["gamma"])
+        transitions = _demo_transitions(demonstrations.make_env(), demos, env_seed, kwargs["gamma"])
         sil = {
             "transitions": transitions,
             "updates": 4,
             "batch_size": 256,
             "weight": 1.0,
-            "rng": np.random.default_rng(agent.seed),
+            "rng": np.random.default_rng(seed),
         }
     backward_callback = BackwardCurriculumCallback(
         longest if backward else 0,
         window,
         threshold,
         step_back,
-        agent.make_env(),
-        agent.env_seed,
+        eval_env,
+        env_seed,
         reset_success,
         eval_interval,
         stop_on_success,
@@ -489,7 +500,7 @@ def robustify(
     with progress_task("Go-Explore phase 2", total_timesteps, enabled=progress_bar) as bar:
         callbacks.append(_ProgressCallback(bar))
         model.learn(total_timesteps, callback=CallbackList(callbacks))
-    final = evaluate_from_reset(model, agent.make_env(), agent.env_seed, reset_success)
+    final = evaluate_from_reset(model, demonstrations.make_env(), env_seed, reset_success)
     stats = {
         "backward": backward,
         "num_timesteps": int(model.num_timesteps),
@@ -507,10 +518,11 @@ def robustify(
 
 
 def _build_ppo(
-    agent: GoExplore,
     venv: DummyVecEnv,
-    ppo_kwargs: dict[str, Any],
+    ppo_kwargs: Mapping[str, Any],
     policy_kwargs: dict[str, Any] | None,
+    seed: int,
+    device: str,
     **extra: Any,
 ) -> PPO:
     """Phase 2's PPO through the project's ``build_model`` (policy choice, device, checks)."""
@@ -519,8 +531,8 @@ def _build_ppo(
     model = build_model(
         "ppo",
         venv,
-        seed=agent.seed,
-        device=agent.device,
+        seed=seed,
+        device=device,
         policy_kwargs=policy_kwargs,
         **ppo_kwargs,
         **extra,
@@ -529,15 +541,29 @@ def _build_ppo(
     return model
 
 
-def load_policy(agent: GoExplore, path: Path) -> PPO:
+def load_policy(
+    demonstrations: Demonstrations, path: Path, robustify_stats: Mapping[str, Any]
+) -> PPO:
     """Rebuild the phase-2 PPO model from its saved weights (``torch.load(weights_only=True)``,
-    so loading runs no pickled code)."""
+    so loading runs no pickled code).
+
+    Args:
+        demonstrations: What the policy was robustified from (its env, seed and device).
+        path: The weights ``torch.save(model.policy.state_dict())`` wrote.
+        robustify_stats: The statistics ``robustify`` returned: their ``ppo_kwargs`` and
+            ``policy_kwargs`` rebuild the same network.
+    """
     import torch
 
-    stats = agent.robustify_stats
-    venv = DummyVecEnv([agent.make_env])
-    ppo_kwargs = stats.get("ppo_kwargs", DEFAULT_PPO_KWARGS)
-    model = _build_ppo(agent, venv, ppo_kwargs, stats.get("policy_kwargs"))
+    venv = DummyVecEnv([demonstrations.make_env])
+    ppo_kwargs = robustify_stats.get("ppo_kwargs", DEFAULT_PPO_KWARGS)
+    model = _build_ppo(
+        venv,
+        ppo_kwargs,
+        robustify_stats.get("policy_kwargs"),
+        demonstrations.seed,
+        demonstrations.device,
+    )
     state = torch.load(path, map_location=model.device, weights_only=True)
     model.policy.load_state_dict(state)
     return model
