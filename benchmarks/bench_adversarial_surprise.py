@@ -1,4 +1,4 @@
-"""Adversarial Surprise against RND, SMiRL and random on the noisy-room families (issue #6).
+"""Adversarial Surprise against RND, SMiRL and random on the noisy-room families.
 
 Every method trains for the same number of env steps on the same env (fixed params, 128-step
 episodes, MiniGrid's step limit at 128), then plays ``--eval-episodes`` episodes on the same
@@ -90,10 +90,8 @@ def run_one(
         SMiRL,
         build_rnd_ppo,
         evaluate_coverage,
-        make_baseline_env,
-        make_env,
+        make_coverage_env,
         mean_coverage,
-        with_coverage,
     )
 
     env_id = FAMILIES[family]["env_id"]
@@ -119,12 +117,12 @@ def run_one(
         policy = agent
 
         def make_eval_env() -> Any:
-            return with_coverage(make_env(env_id, None, params, EPISODE_LENGTH))
+            return make_coverage_env(env_id, None, params, EPISODE_LENGTH)
 
     else:
 
         def make_eval_env() -> Any:
-            return make_baseline_env(env_id, None, params, EPISODE_LENGTH)
+            return make_coverage_env(env_id, None, params, EPISODE_LENGTH, obs="auto")
 
         if method == "rnd":
             model = build_rnd_ppo(

@@ -1,4 +1,4 @@
-"""What the trained Explore and Control players do, step by step (issue #6, "what you found").
+"""What the trained Explore and Control players do, step by step.
 
 Trains Adversarial Surprise exactly as ``bench_adversarial_surprise.py`` does for one seed (same
 env, params, batch and budget, so the agent is the one behind that seed's row of the table; the
@@ -41,7 +41,7 @@ def play(
     policy: Any, schedule: Any, env_id: str, params: dict[str, float], episodes: int
 ) -> dict[str, Any]:
     """Play ``episodes`` evaluation episodes and return the per-player step statistics."""
-    from teachgym.agents.adversarial_surprise import make_env, mean_coverage, with_coverage
+    from teachgym.agents.adversarial_surprise import make_coverage_env, mean_coverage
     from teachgym.agents.adversarial_surprise.game import CONTROL
     from teachgym.agents.adversarial_surprise.metrics import (
         CoverageMonitor,
@@ -49,7 +49,7 @@ def play(
         room_index,
     )
 
-    env = with_coverage(make_env(env_id, None, params, EPISODE_LENGTH))
+    env = make_coverage_env(env_id, None, params, EPISODE_LENGTH)
     monitor = find_coverage_monitor(env)
     base: Any = env.unwrapped
     counts: dict[str, dict[str, int]] = {}

@@ -24,9 +24,8 @@ from teachgym.agents.adversarial_surprise import (
     AdversarialSurprise,
     RandomPolicy,
     evaluate_coverage,
-    make_env,
+    make_coverage_env,
     mean_coverage,
-    with_coverage,
 )
 
 ENV_ID = "teachgym/NoisyRooms-v0"
@@ -64,7 +63,7 @@ def main() -> None:
     loaded = AdversarialSurprise.load(folder, device=args.device)  # the env comes from its id
 
     def make_eval_env():  # the training env: fixed params, 128-step episodes, coverage tracking
-        return with_coverage(make_env(ENV_ID, None, PARAMS, episode_length=128))
+        return make_coverage_env(ENV_ID, None, PARAMS, episode_length=128)
 
     for name, policy in (
         ("Adversarial Surprise", loaded),

@@ -1,8 +1,8 @@
-"""Students: stable-baselines3 integration, Go-Explore and Adversarial Surprise (issues 4–6).
+"""Students: stable-baselines3 integration, Go-Explore and Adversarial Surprise.
 
 ``teachgym.agents.sb3`` builds any stable-baselines3 algorithm by name (``build_model("ppo",
-venv)``), resolves ``device="auto"`` and makes envs ready for SB3 (``make_env``); training with
-a teacher, run folders and resume live in ``teachgym.training``. The names below load
+venv)``) and resolves ``device="auto"``; envs come from ``teachgym.envs.make_env``; training
+with a teacher, run folders and resume live in ``teachgym.training``. The names below load
 stable-baselines3 (and torch) on first use only: the ``train`` extra is optional.
 
 Go-Explore lives in ``teachgym.agents.go_explore`` (``GoExplore``, cell functions, phase 2's
@@ -23,7 +23,6 @@ __all__ = [
     "available_algorithms",
     "build_model",
     "load_model",
-    "make_env",
     "register_algorithm",
     "resolve_device",
 ]

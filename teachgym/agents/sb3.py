@@ -1,20 +1,20 @@
-"""stable-baselines3 students: any SB3 algorithm by name, on teachgym envs (issue #4, item 2).
+"""stable-baselines3 students: any SB3 algorithm by name, on teachgym envs.
 
-DESIGN.md, "Students": PPO and any stable-baselines3 algorithm train through the curriculum
-wrapper; ``device="auto"`` picks CUDA when present and CPU-only machines must work. This module
+PPO and any stable-baselines3 algorithm train through the curriculum wrapper (``docs/design.md``,
+"Agents"); ``device="auto"`` picks CUDA when present and CPU-only machines must work. This module
 is the one place that knows SB3's classes, so the training loop, evaluation and the CLI share it:
 
 ======================  ===============================================================
 ``algorithm_class``     ``"ppo"`` → ``stable_baselines3.PPO`` (also a2c, dqn, sac, td3,
                         ddpg; sb3-contrib's when installed; yours via ``register_algorithm``)
 ``resolve_device``      ``"auto" | "cpu" | "cuda[:N]"`` → a device that exists here
-``make_env``            ``gymnasium.make`` + the observation wrapper SB3 needs (grid envs)
 ``build_model``         an algorithm instance, its keyword arguments checked first
 ``load_model``          a saved ``.zip`` back, on a chosen device
 ======================  ===============================================================
 
-Everything that can be wrong with a name or value raises ``ValueError`` listing the valid
-choices *before* any training starts (issue #4: "fail before training starts").
+Envs are built by ``teachgym.envs.make_env`` (which adds the observation wrapper SB3 needs on
+grid envs). Everything that can be wrong with a name or value raises ``ValueError`` listing the
+valid choices *before* any training starts.
 
 Needs the ``train`` extra: ``pip install "teachgym[train]"``.
 """
@@ -29,6 +29,8 @@ from typing import Any
 
 import gymnasium as gym
 from gymnasium import spaces
+
+from teachgym.envs import factory as _factory
 
 try:
     import stable_baselines3 as sb3
@@ -55,9 +57,8 @@ __all__ = [
     "resolve_policy_kwargs",
 ]
 
-#: Values of ``obs_wrapper``: ``auto`` is ``flat`` for MiniGrid-style observations (a ``Dict``
-#: with ``image`` and ``direction``, which SB3's MLP cannot read) and ``none`` otherwise.
-OBS_WRAPPER_CHOICES: tuple[str, ...] = ("auto", "none", "flat", "image", "rgb")
+# Kept until training/ and cli/ move to teachgym.envs.make_env (and OBS_CHOICES, resolve_obs).
+OBS_WRAPPER_CHOICES: tuple[str, ...] = _factory.OBS_CHOICES
 
 # Built-in names → (module attribute in stable_baselines3, action spaces the algorithm takes).
 # The action spaces are checked up front, so `--algo sac` on a grid env fails with a list of
@@ -171,71 +172,21 @@ def resolve_device(device: str = "auto") -> str:
     raise ValueError(f"unknown device {device!r}; expected one of: auto, cpu, cuda, cuda:N")
 
 
+# Kept until training/ and cli/ move to teachgym.envs.make_env (and OBS_CHOICES, resolve_obs).
 def resolve_obs_wrapper(observation_space: spaces.Space[Any], obs_wrapper: str = "auto") -> str:
-    """The concrete wrapper name (``none``, ``flat``, ``image``, ``rgb``) for an env's raw
-    observation space.
-
-    Raises:
-        ValueError: unknown name, or a grid wrapper asked for on an env that is not MiniGrid-style.
-    """
-    if obs_wrapper not in OBS_WRAPPER_CHOICES:
-        choices = ", ".join(OBS_WRAPPER_CHOICES)
-        raise ValueError(f"unknown obs_wrapper {obs_wrapper!r}; expected one of: {choices}")
-    minigrid_style = (
-        isinstance(observation_space, spaces.Dict)
-        and "image" in observation_space.spaces
-        and "direction" in observation_space.spaces
-    )
-    if obs_wrapper == "auto":
-        return "flat" if minigrid_style else "none"
-    if obs_wrapper != "none" and not minigrid_style:
-        raise ValueError(
-            f"obs_wrapper {obs_wrapper!r} is for MiniGrid-style observations (a Dict with "
-            f"'image' and 'direction'); this env observes {observation_space}. Use 'none'."
-        )
-    return obs_wrapper
+    """``teachgym.envs.factory.resolve_obs``."""
+    return _factory.resolve_obs(observation_space, obs_wrapper)
 
 
+# Kept until training/ and cli/ move to teachgym.envs.make_env.
 def make_env(
     env_id: str,
     env_kwargs: dict[str, Any] | None = None,
     obs_wrapper: str = "auto",
     imports: Sequence[str] = (),
 ) -> gym.Env[Any, Any]:
-    """``gymnasium.make(env_id, **env_kwargs)`` with the observation wrapper SB3 needs.
-
-    A module-level function so ``SubprocVecEnv`` workers can unpickle it by reference: it
-    imports ``teachgym.envs`` (which registers the ids) and ``imports`` (modules registering a
-    user's own envs) inside the worker before ``gymnasium.make``.
-
-    Args:
-        env_id: A registered env id (``teachgym/GridNavigation-v0`` …).
-        env_kwargs: Passed to ``gymnasium.make`` (constructor options, ``max_episode_steps``).
-        obs_wrapper: One of ``OBS_WRAPPER_CHOICES``.
-        imports: Modules to import first.
-
-    Raises:
-        ValueError: unknown env id, bad ``env_kwargs`` or ``obs_wrapper``.
-    """
-    for module in imports:
-        importlib.import_module(module)
-    import teachgym.envs  # noqa: F401  (registers the teachgym/ ids)
-
-    try:
-        env = gym.make(env_id, **(env_kwargs or {}))
-    except gym.error.Error as error:
-        known = sorted(name for name in gym.registry if name.startswith("teachgym/"))
-        raise ValueError(
-            f"cannot make env {env_id!r} ({error}); teachgym envs: {', '.join(known)}"
-        ) from None
-    except TypeError as error:
-        raise ValueError(f"bad env_kwargs {env_kwargs} for {env_id}: {error}") from None
-    wrapper = resolve_obs_wrapper(env.observation_space, obs_wrapper)
-    if wrapper == "none":
-        return env
-    from teachgym.envs.wrappers import OBS_WRAPPERS
-
-    return OBS_WRAPPERS[wrapper](env)
+    """``teachgym.envs.make_env``, with the arguments in this module's old order."""
+    return _factory.make_env(env_id, obs=obs_wrapper, env_kwargs=env_kwargs, imports=imports)
 
 
 def default_policy(observation_space: spaces.Space[Any]) -> str:

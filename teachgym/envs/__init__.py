@@ -28,17 +28,27 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from teachgym.envs.factory import FixedParams, env_factory, make_env
+from teachgym.envs.factory import (
+    OBS_CHOICES,
+    FixedParams,
+    env_factory,
+    make_env,
+    resolve_obs,
+    wrap_obs,
+)
 from teachgym.spaces import ParamSpace
 
 __all__ = [
     "ENV_IDS",
+    "OBS_CHOICES",
     "FixedParams",
     "env_factory",
     "env_info",
     "make_env",
     "param_space",
+    "resolve_obs",
     "test_set",
+    "wrap_obs",
 ]
 
 # (id, entry point, max_episode_steps or None when the env truncates itself)

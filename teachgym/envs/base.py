@@ -1,4 +1,4 @@
-"""The parameterized-env contract (../shared/DESIGN.md, "Parameterized envs").
+"""The parameterized-env contract (``docs/design.md``, "Parameterized envs").
 
 ``ParameterizedEnv`` is a mixin placed *before* the Gymnasium base class::
 
@@ -8,9 +8,11 @@
 It owns the parameter bookkeeping so an env only says what its parameters mean:
 
 - ``reset(seed=..., options={"params": p})`` takes a full or partial dict, or a vector. Without
-  ``params`` the episode uses the pending params set by ``set_next_params`` (how a teacher reaches
-  a sub-env that auto-resets inside a vector env), else params drawn uniformly with the env's own
-  ``np_random`` (domain randomization), so a plain ``gymnasium.make`` is a meaningful env.
+  ``params`` the episode uses the pending params (``pending_params``, set by assignment, by
+  ``set_next_params`` or by a vector env's ``set_attr("pending_params", [...])``: how a teacher
+  reaches a sub-env that auto-resets inside a vector env), else params drawn uniformly with the
+  env's own ``np_random`` (domain randomization), so a plain ``gymnasium.make`` is a meaningful
+  env. ``choose_params`` is that rule, written once for every env and wrapper.
 - The chosen params are validated (``ValueError`` naming the parameter, never clipped) *before*
   anything changes, then handed to the subclass hook ``_apply_params(params)`` and the base env's
   ``reset`` builds the episode.
@@ -18,11 +20,15 @@ It owns the parameter bookkeeping so an env only says what its parameters mean:
   order; a fresh copy each call, as Gymnasium's checker asks) in the reset info and in every
   step info, so the last step of an episode says which params produced its return even after a
   vector env has auto-reset.
+- A teacher sees returns mapped into [0, 1] by ``normalize_return(raw, env.return_range)``, the one
+  function the env's method and the curriculum wrappers (which score episodes in the main process,
+  away from the sub-envs) both call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
@@ -30,7 +36,74 @@ import numpy as np
 
 from teachgym.spaces import ParamsLike, ParamSpace
 
-__all__ = ["ParameterizedEnv"]
+__all__ = ["ParameterizedEnv", "caller_params", "choose_params", "normalize_return"]
+
+
+def normalize_return(raw: float, return_range: Sequence[float]) -> float:
+    """Map a raw episode return into [0, 1] through ``return_range = (low, high)``, clipped.
+
+    What a teacher is told about an episode (Portelas et al. 2019 map Stump Tracks' [-150, 350]
+    to [0, 1]). Envs choose the mapping through their ``return_range`` only: the curriculum
+    wrappers call this function in the main process with each sub-env's range.
+
+    Raises:
+        ValueError: ``return_range`` is not two finite numbers with ``low < high``.
+    """
+    try:
+        low, high = (float(bound) for bound in return_range)
+    except (TypeError, ValueError):
+        low = high = math.nan
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(
+            "return_range must be two finite numbers (low, high) with low < high; "
+            f"got {return_range!r}"
+        )
+    return min(max((float(raw) - low) / (high - low), 0.0), 1.0)
+
+
+def caller_params(options: Mapping[str, Any] | None) -> Any | None:
+    """The params a ``reset`` caller chose (``options["params"]``), or ``None`` if it chose none.
+
+    ``options={"params": None}`` counts as no choice, so wrappers that fill in params (a fixed
+    set, a teacher's sample) and the env agree on when the caller's params win.
+    """
+    if options is None:
+        return None
+    return options.get("params")
+
+
+def choose_params(
+    param_space: ParamSpace,
+    options: Mapping[str, Any] | None,
+    pending: np.ndarray | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, bool]:
+    """An episode's params: the caller's, else the pending slot's, else a uniform draw.
+
+    Args:
+        param_space: The env's space; the caller's params are validated against it.
+        options: The ``reset`` options.
+        pending: The env's pending params (already validated), or ``None``.
+        rng: The env's seeded ``np_random``, for the uniform draw.
+
+    Returns:
+        The params as a read-only vector, and whether the pending slot was used (the env then
+        empties it).
+
+    Raises:
+        ValueError: the caller's params are not valid in ``param_space`` (naming the parameter).
+    """
+    chosen = caller_params(options)
+    used_pending = False
+    if chosen is not None:
+        vector = param_space.to_vector(chosen)
+    elif pending is not None:
+        vector = np.array(pending, dtype=np.float64)
+        used_pending = True
+    else:
+        vector = param_space.sample(rng)
+    vector.flags.writeable = False
+    return vector, used_pending
 
 
 class ParameterizedEnv:
@@ -41,7 +114,8 @@ class ParameterizedEnv:
 
     Attributes:
         param_space: The env's parameter space.
-        return_range: Returns a teacher should map to [0, 1] (``normalize_return``).
+        return_range: Returns a teacher should map to [0, 1] (``normalize_return``); the one
+            way an env says how its returns are scored.
         mastery_threshold: A test-set episode counts as mastered when its return is above this.
     """
 
@@ -56,17 +130,30 @@ class ParameterizedEnv:
     def set_next_params(self, params: ParamsLike) -> None:
         """Store params for the next ``reset`` that is not given params of its own.
 
-        Validated now, so a bad value fails at the caller (the teacher's side) with the pending
-        slot unchanged.
+        The same as ``env.pending_params = params``, as a method for callers that can only call
+        (stable-baselines3's ``VecEnv.env_method``).
         """
-        vector = self.param_space.to_vector(params)
-        vector.flags.writeable = False
-        self._pending_params = vector
+        self.pending_params = params
 
     @property
     def pending_params(self) -> np.ndarray | None:
-        """The params waiting for the next reset, or ``None``."""
+        """The params waiting for the next reset that is not given params of its own, or ``None``.
+
+        Assign a full or partial dict, a vector or ``None`` (empties the slot). The value is
+        validated against ``param_space`` on assignment, so a bad value fails at the caller (the
+        teacher's side) with a ``ValueError`` naming it, and the slot unchanged. A vector env sets
+        every sub-env's slot in one call with ``set_attr("pending_params", [p_0, ..., p_n-1])``.
+        """
         return self._pending_params
+
+    @pending_params.setter
+    def pending_params(self, params: ParamsLike | None) -> None:
+        if params is None:
+            self._pending_params = None
+            return
+        vector = self.param_space.to_vector(params)
+        vector.flags.writeable = False
+        self._pending_params = vector
 
     @property
     def params(self) -> np.ndarray:
@@ -81,9 +168,11 @@ class ParameterizedEnv:
         return self.param_space.to_dict(self.params)
 
     def normalize_return(self, episode_return: float) -> float:
-        """Map a raw return into [0, 1] through ``return_range`` (clipped), for teachers."""
-        low, high = self.return_range
-        return float(np.clip((float(episode_return) - low) / (high - low), 0.0, 1.0))
+        """``normalize_return(episode_return, self.return_range)``: the score a teacher gets.
+
+        Set ``return_range`` to change it; the curriculum wrappers do not call this method.
+        """
+        return normalize_return(episode_return, self.return_range)
 
     # ------------------------------------------------------------------ Gymnasium API
     def reset(
@@ -117,12 +206,8 @@ class ParameterizedEnv:
 
     # ------------------------------------------------------------------ internals
     def _choose_params(self, options: Mapping[str, Any] | None) -> np.ndarray:
-        if options is not None and options.get("params") is not None:
-            vector = self.param_space.to_vector(options["params"])
-        elif self._pending_params is not None:
-            vector = np.array(self._pending_params)
+        rng = self.np_random  # type: ignore[attr-defined]
+        vector, used_pending = choose_params(self.param_space, options, self._pending_params, rng)
+        if used_pending:
             self._pending_params = None
-        else:
-            vector = self.param_space.sample(self.np_random)  # type: ignore[attr-defined]
-        vector.flags.writeable = False
         return vector

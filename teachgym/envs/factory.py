@@ -15,12 +15,16 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
 from gymnasium import spaces
+from gymnasium.envs.registration import load_env_creator
 
+from teachgym.checks import check_choice, check_optional_int
+from teachgym.envs.base import caller_params
 from teachgym.spaces import ParamsLike
 
 __all__ = [
@@ -66,9 +70,9 @@ class FixedParams(gym.Wrapper):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
-        merged = dict(options or {})
-        merged.setdefault("params", self.params)
-        return self.env.reset(seed=seed, options=merged)
+        if caller_params(options) is not None:
+            return self.env.reset(seed=seed, options=options)
+        return self.env.reset(seed=seed, options={**(options or {}), "params": self.params})
 
 
 def is_minigrid_style(observation_space: spaces.Space[Any]) -> bool:
@@ -87,8 +91,7 @@ def resolve_obs(observation_space: spaces.Space[Any], obs: str = "auto") -> str:
     Raises:
         ValueError: an unknown ``obs``, or a grid wrapper asked for a non-MiniGrid observation.
     """
-    if obs not in OBS_CHOICES:
-        raise ValueError(f"unknown obs {obs!r}; expected one of: {', '.join(OBS_CHOICES)}")
+    check_choice("obs", obs, OBS_CHOICES)
     minigrid_style = is_minigrid_style(observation_space)
     if obs == "auto":
         return "flat" if minigrid_style else "none"
@@ -129,8 +132,9 @@ def make_env(
         env_kwargs: Passed to ``gymnasium.make`` (constructor options, ``render_mode`` …).
         params: Params for every episode (``FixedParams``); ``None`` keeps the env's own choice
             (the pending slot, else a seeded uniform draw).
-        max_steps: Episode length. MiniGrid envs get it as their own ``max_steps`` (unless
-            ``env_kwargs`` sets one), others as ``max_episode_steps``.
+        max_steps: Episode length, unless ``env_kwargs`` sets one. MiniGrid envs get it as
+            their own ``max_steps`` where their constructor takes it, others (and MiniGrid
+            families whose limit follows their params) as ``max_episode_steps``.
         imports: Modules to import first (a user's own env registrations).
 
     Raises:
@@ -138,22 +142,10 @@ def make_env(
         ImportError: the extra an id needs is not installed, with the install command.
     """
     kwargs = dict(env_kwargs or {})
-    if max_steps is not None and (
-        isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1
-    ):
-        raise ValueError(f"max_steps must be a positive integer or None; got {max_steps!r}")
-    if obs not in OBS_CHOICES:  # before building anything
-        raise ValueError(f"unknown obs {obs!r}; expected one of: {', '.join(OBS_CHOICES)}")
+    max_steps = check_optional_int("max_steps", max_steps, minimum=1)
+    check_choice("obs", obs, OBS_CHOICES)  # before building anything
     _register_ids(env_id, imports)
-    env = _make(env_id, kwargs)
-    if max_steps is not None and "max_steps" not in kwargs:
-        if _is_minigrid(env):
-            if env.unwrapped.max_steps != max_steps:  # type: ignore[attr-defined]
-                env.close()
-                env = _make(env_id, {**kwargs, "max_steps": max_steps})
-        elif "max_episode_steps" not in kwargs:
-            env.close()
-            env = _make(env_id, {**kwargs, "max_episode_steps": max_steps})
+    env = _make_with_length(env_id, kwargs, max_steps)
     try:
         if params is not None:
             env = FixedParams(env, params)
@@ -165,12 +157,24 @@ def make_env(
 
 def env_factory(env_id: str, **options: Any) -> Callable[[], gym.Env]:
     """A picklable function returning ``make_env(env_id, **options)``, for vector envs whose
-    workers are other processes (``SubprocVecEnv``, ``AsyncVectorEnv``)."""
+    workers are other processes (``SubprocVecEnv``, ``AsyncVectorEnv``).
+
+    Raises:
+        ValueError: an option ``make_env`` does not take (the rest are checked when it runs).
+    """
+    unknown = sorted(set(options) - set(_MAKE_ENV_OPTIONS))
+    if unknown:
+        raise ValueError(
+            f"make_env has no option(s) {unknown}; expected some of {list(_MAKE_ENV_OPTIONS)}"
+        )
     if "params" in options and isinstance(options["params"], Mapping):
         options["params"] = dict(options["params"])
     if "env_kwargs" in options and options["env_kwargs"] is not None:
         options["env_kwargs"] = dict(options["env_kwargs"])
     return functools.partial(make_env, env_id, **options)
+
+
+_MAKE_ENV_OPTIONS = tuple(inspect.signature(make_env).parameters)[1:]  # all but env_id
 
 
 def _register_ids(env_id: str, imports: Sequence[str]) -> None:
@@ -205,9 +209,33 @@ def _make(env_id: str, kwargs: dict[str, Any]) -> gym.Env:
         raise ValueError(f"bad env_kwargs {kwargs} for {env_id}: {error}") from None
 
 
-def _is_minigrid(env: gym.Env) -> bool:
+def _make_with_length(env_id: str, kwargs: dict[str, Any], max_steps: int | None) -> gym.Env:
+    """``_make`` with episodes of ``max_steps`` steps, unless ``kwargs`` sets the length.
+
+    A MiniGrid env gets it as its own ``max_steps`` where its constructor takes one: its reward
+    (``1 - 0.9 * steps / max_steps``) and its truncation both count against it. Other envs, and
+    MiniGrid families that set their own limit (``GridNavigation``'s follows its room size), get
+    Gymnasium's ``TimeLimit`` (``max_episode_steps``).
+    """
+    if max_steps is None or "max_steps" in kwargs:
+        return _make(env_id, kwargs)
+    if _is_minigrid_id(env_id):
+        try:
+            return gym.make(env_id, **kwargs, max_steps=max_steps)
+        except TypeError:
+            pass  # no max_steps option (or a bad option in kwargs, which _make reports below)
+    if "max_episode_steps" in kwargs:
+        return _make(env_id, kwargs)
+    return _make(env_id, {**kwargs, "max_episode_steps": max_steps})
+
+
+def _is_minigrid_id(env_id: str) -> bool:
+    """Whether ``env_id``'s entry point is a MiniGrid env class (no env is made)."""
     try:
         from minigrid.minigrid_env import MiniGridEnv
-    except ImportError:
+
+        entry_point = gym.spec(env_id).entry_point
+        creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+    except (ImportError, AttributeError, gym.error.Error):
         return False
-    return isinstance(env.unwrapped, MiniGridEnv)
+    return isinstance(creator, type) and issubclass(creator, MiniGridEnv)

@@ -4,11 +4,11 @@ Go-Explore returns to a state by restoring a snapshot, so a snapshot must bring 
 the agent, what it carries, the step count and the RNG — and keep every object *identity* the env
 relies on. KeyCorridor and ObstructedMaze decide success with ``self.carrying is self.obj``: if the
 grid and ``self.obj`` were copied separately, the restored ball on the grid would no longer be
-``self.obj`` and the task would silently become unsolvable (issue 3). So the whole mutable state is
+``self.obj`` and the task would silently become unsolvable. So the whole mutable state is
 serialised in **one** ``pickle.dumps`` call, which keeps shared references shared, and each restore
 is one ``pickle.loads``: an independent copy, so a snapshot can be restored any number of times.
 Pickle here is an in-memory copy mechanism, faster than ``copy.deepcopy`` on these object
-graphs (Go-Explore restores once per exploration, issue 5); snapshots never come from a file, and
+graphs (Go-Explore restores once per exploration); snapshots never come from a file, and
 Go-Explore's saved archives hold actions only.
 
 What is state is decided by exclusion: everything in the env's ``__dict__`` except configuration
@@ -20,7 +20,7 @@ without listing it anywhere.
 - ``SnapshotWrapper`` gives them to any MiniGrid env, e.g. ``MiniGrid-KeyCorridorS3R3-v0``, and
   also restores the time-limit counters of wrappers between it and the base env.
 - ``AtariSnapshotWrapper`` does the same for ALE envs with the emulator's ``cloneState`` /
-  ``restoreState`` (issue 5), and ``with_snapshots(env)`` picks the right one.
+  ``restoreState``, and ``with_snapshots(env)`` picks the right one.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ class AtariSnapshotWrapper(SnapshotWrapper):
     ``cloneState`` / ``restoreState``.
 
     ``set_state`` returns ``None``: restoring does not redraw the screen, so the frame (and any
-    feature read from it) is only valid again after the next ``step`` (issue 5). With
+    feature read from it) is only valid again after the next ``step``. With
     ``repeat_action_probability=0`` the emulator is deterministic and the snapshot needs no RNG.
     """
 

@@ -1,4 +1,4 @@
-"""Observation wrappers that make any MiniGrid env learner-ready for stable-baselines3 (issue 3).
+"""Observation wrappers that make any MiniGrid env learner-ready for stable-baselines3.
 
 MiniGrid observations are a ``Dict`` holding a text ``mission``, which SB3 policies cannot read.
 Each wrapper below turns them into one array that SB3's ``check_env`` accepts, for teachgym's grid
@@ -24,18 +24,18 @@ teachgym's families). Use them as SB3's ``wrapper_class``::
     venv = make_vec_env("teachgym/GridNavigation-v0", n_envs=4, wrapper_class=GridFlatObs)
     PPO("MlpPolicy", venv).learn(100_000)
 
-or build a single env with ``make_grid_env("MiniGrid-DoorKey-8x8-v0", obs="rgb")``.
+or build a single env with ``teachgym.envs.make_env("MiniGrid-DoorKey-8x8-v0", obs="rgb")``.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-__all__ = ["OBS_WRAPPERS", "GridFlatObs", "GridImageObs", "GridRGBObs", "make_grid_env"]
+__all__ = ["OBS_WRAPPERS", "GridFlatObs", "GridImageObs", "GridRGBObs"]
 
 _INSTALL_HINT = 'MiniGrid is not installed: pip install "teachgym[grid]"'
 
@@ -150,33 +150,9 @@ class GridFlatObs(gym.ObservationWrapper):
         return np.concatenate([np.concatenate(codes, axis=-1).ravel(), direction])
 
 
-#: Names accepted by ``make_grid_env(obs=...)``.
+#: The wrappers behind ``teachgym.envs.make_env(obs=...)``, by name.
 OBS_WRAPPERS: dict[str, type[gym.ObservationWrapper]] = {
     "flat": GridFlatObs,
     "image": GridImageObs,
     "rgb": GridRGBObs,
 }
-
-
-def make_grid_env(
-    env_id: str, obs: Literal["flat", "image", "rgb"] = "flat", **make_kwargs: Any
-) -> gym.Env:
-    """``gymnasium.make(env_id, **make_kwargs)`` wrapped for stable-baselines3.
-
-    Args:
-        env_id: A teachgym grid id (``teachgym/GridNavigation-v0`` …) or a stock ``MiniGrid-*``
-            id; MiniGrid's ids are registered by importing ``minigrid``, done here.
-        obs: ``"flat"`` (``GridFlatObs``, MlpPolicy), ``"image"`` (``GridImageObs``,
-            MlpPolicy) or ``"rgb"`` (``GridRGBObs``, CnnPolicy).
-        **make_kwargs: Passed to ``gymnasium.make`` (``render_mode``, ``max_episode_steps`` …).
-
-    Raises:
-        ValueError: an unknown ``obs``.
-    """
-    if obs not in OBS_WRAPPERS:
-        raise ValueError(f"unknown obs {obs!r}; expected one of {sorted(OBS_WRAPPERS)}")
-    import minigrid  # noqa: F401  (registers the MiniGrid-* ids)
-
-    import teachgym.envs  # noqa: F401  (registers the teachgym/* ids)
-
-    return OBS_WRAPPERS[obs](gym.make(env_id, **make_kwargs))

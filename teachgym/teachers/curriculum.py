@@ -1,14 +1,14 @@
 """Curriculum wrappers: a teacher chooses each episode's params and learns from its return.
 
-DESIGN.md, "Curriculum plumbing"; issue #4, part 1. Three wrappers share one set of books
+``docs/design.md``, "Curriculum plumbing". Three wrappers share one set of books
 (``EpisodeLedger``) so that pairing params with returns is written, and checked, once:
 
 ==========================  =============================  ===================================
 wrapper                     wraps                          how params reach the sub-env
 ==========================  =============================  ===================================
 ``TeacherWrapper``          one ``gymnasium.Env``          ``reset(options={"params": p})``
-``CurriculumVectorEnv``     Gymnasium Sync/Async vector    ``set_next_params(p)`` right after
-                            env                            an episode ends (no lag)
+``CurriculumVectorEnv``     Gymnasium Sync/Async vector    ``set_attr("pending_params", ...)``
+                            env                            right after an episode ends (no lag)
 ``CurriculumVecEnv``        stable-baselines3 Dummy/       ``env_method("set_next_params", p,
                             Subproc ``VecEnv``             indices=[i])``, one episode ahead
 ==========================  =============================  ===================================
@@ -19,20 +19,21 @@ optional extra).
 How pairing stays exact. The teacher lives in the main process; an episode's return is summed
 there, from the rewards the wrapper sees. The params reported to ``teacher.update`` are always
 read from the finished episode's own last-step ``info["params"]`` (the env contract puts them in
-every step info, DESIGN.md "Parameterized envs"), never from the wrapper's bookkeeping alone. The
-books are a cross-check: each sub-env's current and pending params are known, every new episode's
-``info["params"]`` must equal the params sent for it, and every finished episode's must equal
-those its start reported. Any difference (another caller of ``set_next_params``, a reset the
+every step info; ``docs/design.md``, "Parameterized envs"), never from the wrapper's bookkeeping
+alone. The books are a cross-check: each sub-env's current and pending params are known, every new
+episode's ``info["params"]`` must equal the params sent for it, and every finished episode's must
+equal those its start reported. Any difference (another writer of the pending slot, a reset the
 wrapper did not see) raises ``CurriculumMismatchError`` instead of teaching the teacher a wrong
 pairing.
 
 What is reported. Every episode that ends by ``terminated`` or ``truncated`` is reported once,
-with its undiscounted return normalised by the env's ``return_range`` (DESIGN.md: the teacher
-sees returns mapped to [0, 1]). Episodes cut short by a reset of the whole env (the caller's
-``reset()``) are *not* reported: a partial return would read as a failure at those params. On
-the step that ends an episode the wrappers add two keys to that episode's info:
-``info["episode_return"]`` (raw undiscounted return, float) and ``info["teacher_score"]`` (the
-normalised score the teacher received); ``info["params"]`` already holds the params.
+with its undiscounted return mapped into [0, 1] by ``normalize_return(raw, env.return_range)``
+(``teachgym.envs.base``, the function the env's own method calls). Episodes cut short by a
+reset of the whole env (the caller's ``reset()``) are *not* reported: a partial return would read
+as a failure at those params. On the step that ends an episode the wrappers add two keys to that
+episode's info: ``info["episode_return"]`` (raw undiscounted return, float) and
+``info["teacher_score"]`` (the normalised score the teacher received); ``info["params"]`` already
+holds the params.
 
 Place the curriculum wrapper where it sees the env's own rewards: outside ``TimeLimit`` (so it
 sees truncation) and observation wrappers, but *inside* reward-changing wrappers such as
@@ -44,15 +45,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from functools import partial
-from types import SimpleNamespace
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv, VectorWrapper
-from gymnasium.vector.async_vector_env import AsyncState
 
-from teachgym.envs.base import ParameterizedEnv
+from teachgym.envs.base import caller_params, normalize_return
 from teachgym.spaces import ParamSpace
 from teachgym.teachers.base import Teacher
 
@@ -81,16 +80,18 @@ class CurriculumMismatchError(RuntimeError):
 
 
 def return_normalizer(return_range: Sequence[float]) -> Callable[[float], float]:
-    """``raw return -> score`` for a sub-env whose ``return_range`` is ``return_range``.
+    """``raw return -> score`` for a (sub-)env whose ``return_range`` is ``return_range``:
+    ``teachgym.envs.base.normalize_return`` with the range bound, checked now.
 
-    It is the env contract's own ``ParameterizedEnv.normalize_return`` (``envs/base.py``) bound to
-    a stand-in holding the range, so a score computed in the main process equals
-    ``env.unwrapped.normalize_return`` without a call into the sub-env's process per episode.
-    Envs that override ``normalize_return`` itself are normalised by ``return_range`` all the
-    same; ``TeacherWrapper`` (which calls the env) handles those.
+    The score is computed in the main process, without a call into a sub-env's process per
+    episode, and equals ``env.unwrapped.normalize_return(raw)``.
+
+    Raises:
+        ValueError: a range that is not ``(low, high)`` with ``low < high``.
     """
-    stand_in = SimpleNamespace(return_range=(float(return_range[0]), float(return_range[1])))
-    return partial(ParameterizedEnv.normalize_return, stand_in)  # type: ignore[arg-type]
+    bounds = (float(return_range[0]), float(return_range[1]))
+    normalize_return(bounds[0], bounds)  # a bad range fails at construction, not per episode
+    return partial(normalize_return, return_range=bounds)
 
 
 def check_param_spaces(teacher: Teacher, env_spaces: Sequence[Any]) -> None:
@@ -172,9 +173,10 @@ class EpisodeLedger:
             raise CurriculumMismatchError(
                 f"sub-env {index} started an episode with params {params.tolist()}, but the "
                 f"curriculum had sent {expected.tolist()} for it. Something else set this "
-                "sub-env's params (another set_next_params caller, a reset with options the "
-                "wrapper did not see, or a wrapper that resets the env on its own); the "
-                "teacher would be paired with the wrong episodes."
+                "sub-env's params (another writer of its pending_params slot, a reset with "
+                "options the wrapper did not see, a wrapper that chooses params itself such as "
+                "FixedParams, or one that resets the env on its own); the teacher would be "
+                "paired with the wrong episodes."
             )
         params.flags.writeable = False
         self.current[index] = params
@@ -249,8 +251,9 @@ class TeacherWrapper(gym.Wrapper):  # type: ignore[type-arg]
     then those are used, and their episode is reported to the teacher all the same. When the
     episode ends (``terminated`` or ``truncated``) it calls ``teacher.update(params, score)`` with
     the params from the last step's ``info["params"]`` and the undiscounted return normalised by
-    ``env.unwrapped.normalize_return``, and adds ``info["episode_return"]`` (raw) and
-    ``info["teacher_score"]`` (normalised) to that step's info.
+    the env's ``return_range`` (``teachgym.envs.base.normalize_return``), and adds
+    ``info["episode_return"]`` (raw) and ``info["teacher_score"]`` (normalised) to that step's
+    info.
 
     Works through other wrappers; place it outside ``TimeLimit`` (an inner time limit's
     truncation would otherwise never reach it, and the cut episode would not be reported) and
@@ -274,7 +277,8 @@ class TeacherWrapper(gym.Wrapper):  # type: ignore[type-arg]
         base = env.unwrapped
         check_param_spaces(teacher, [getattr(base, "param_space", None)])
         self.teacher = teacher
-        self.ledger = EpisodeLedger(teacher, [base.normalize_return])  # type: ignore[attr-defined]
+        return_range = base.return_range  # type: ignore[attr-defined]
+        self.ledger = EpisodeLedger(teacher, [return_normalizer(return_range)])
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -282,7 +286,7 @@ class TeacherWrapper(gym.Wrapper):  # type: ignore[type-arg]
         """Reset with the teacher's next params, or with ``options["params"]`` when given."""
         options = dict(options or {})
         expected = None
-        if options.get("params") is None:
+        if caller_params(options) is None:
             expected = self.ledger.sample_pending(0)
             options["params"] = expected
         obs, info = self.env.reset(seed=seed, options=options)
@@ -317,8 +321,8 @@ class CurriculumVectorEnv(VectorWrapper):
     resets a sub-env on the step *after* the one that ended its episode, without options. So
     when sub-env ``i`` ends an episode the wrapper reports it (params from that step's
     ``info["params"]``, return summed here), samples the teacher at once and stores the sample
-    in the sub-env's pending slot (``set_next_params``); the reset on the next step uses it and
-    its ``info["params"]`` is checked against it. The teacher's newest sample is thus used with
+    in the sub-env's pending slot; the reset on the next step uses it and its ``info["params"]``
+    is checked against it. The teacher's newest sample is thus used with
     no episode of lag. ``reset()`` of the whole vector env gives every sub-env a pending set
     first (or uses ``options["params"]`` when the caller gives them); the episodes it cuts
     short are not reported. ``options["reset_mask"]`` (partial reset) is supported likewise.
@@ -326,10 +330,10 @@ class CurriculumVectorEnv(VectorWrapper):
     The other autoreset modes are rejected: ``SAME_STEP`` would need the params one episode
     ahead (use the SB3 wrapper's scheme) and ``DISABLED`` leaves resets to the caller.
 
-    Gymnasium's ``VectorEnv.call`` reaches every sub-env with the same arguments, so params
-    for one sub-env go through the sub-env itself: ``SyncVectorEnv.envs[i]``, or for
-    ``AsyncVectorEnv`` one ``"_call"`` message on worker ``i``'s pipe (the protocol behind
-    ``call``, addressed to a single worker).
+    Samples reach the sub-envs through Gymnasium's public ``VectorEnv.set_attr("pending_params",
+    values)``, which gives sub-env ``i`` the ``i``-th value (Gymnasium's ``call`` gives every
+    sub-env the same arguments, and neither takes indices). Sub-envs that get no new sample are
+    given the pending value the books hold for them, which is what their slot holds.
 
     Args:
         env: A ``SyncVectorEnv`` or ``AsyncVectorEnv`` (possibly under vector wrappers that keep
@@ -378,7 +382,7 @@ class CurriculumVectorEnv(VectorWrapper):
         mask = np.ones(self.num_envs, dtype=bool)
         if options is not None and options.get("reset_mask") is not None:
             mask = np.asarray(options["reset_mask"], dtype=bool)
-        chosen_by_caller = options is not None and options.get("params") is not None
+        chosen_by_caller = caller_params(options) is not None
         indices = np.flatnonzero(mask).tolist()
         if not chosen_by_caller:
             self._send_pending([i for i in indices if self.ledger.pending[i] is None])
@@ -431,25 +435,11 @@ class CurriculumVectorEnv(VectorWrapper):
         """Sample the teacher for each of ``indices`` and store it in that sub-env's slot."""
         if not indices:
             return
-        params = {int(i): self.ledger.sample_pending(int(i)) for i in indices}
-        base = self._base
-        if isinstance(base, SyncVectorEnv):
-            for i, vector in params.items():
-                base.envs[i].get_wrapper_attr("set_next_params")(vector)
-            return
-        if base._state is not AsyncState.DEFAULT:
-            raise RuntimeError(
-                f"AsyncVectorEnv is waiting for {base._state.value}; cannot send params"
-            )
-        # One "_call" per addressed worker, all sent before any reply is read, so the workers
-        # validate and store in parallel. A worker that raises answers (None, False) and queues
-        # its exception; _raise_if_errors re-raises it here, as AsyncVectorEnv.call does.
-        for i, vector in params.items():
-            base.parent_pipes[i].send(("_call", ("set_next_params", (vector,), {})))
-        successes = [True] * self.num_envs
-        for i in params:
-            _, successes[i] = base.parent_pipes[i].recv()
-        base._raise_if_errors(successes)
+        for i in indices:
+            self.ledger.sample_pending(int(i))
+        # One public call for all sub-envs: the others get the value their slot already holds
+        # (None, or a set sent earlier and not used yet), so only ``indices`` change.
+        self._base.set_attr("pending_params", list(self.ledger.pending))
 
 
 def _vector_info_rows(infos: dict[str, Any], key: str, num_envs: int) -> list[Any]:

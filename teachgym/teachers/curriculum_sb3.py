@@ -1,6 +1,6 @@
 """The curriculum on stable-baselines3 vector envs, and teacher metrics in the agent's logger.
 
-DESIGN.md, "Curriculum plumbing"; issue #4, part 1. ``CurriculumVecEnv`` is the SB3 counterpart
+``docs/design.md``, "Curriculum plumbing". ``CurriculumVecEnv`` is the SB3 counterpart
 of ``teachgym.teachers.curriculum.CurriculumVectorEnv`` and shares its books
 (``EpisodeLedger``); the module docstring there explains how pairing is checked and which info
 keys are added. ``TeacherLoggerCallback`` writes the teacher's numbers under ``teacher/``.
@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from teachgym.envs.base import caller_params
 from teachgym.teachers.base import Teacher
 from teachgym.teachers.curriculum import (
     EPISODE_RETURN_KEY,
@@ -39,7 +40,7 @@ class CurriculumVecEnv(VecEnvWrapper):
     """Runs a teacher's curriculum on a stable-baselines3 ``DummyVecEnv`` or ``SubprocVecEnv``.
 
     The teacher stays in the main process; each sub-env always holds exactly one pending
-    parameter set (DESIGN.md). SB3 resets a sub-env inside the step that ends its episode,
+    parameter set. SB3 resets a sub-env inside the step that ends its episode,
     without options, so the next episode must be configured before that step: the wrapper
     sends one set per sub-env at construction, and ``reset()`` uses them. When sub-env ``i``
     ends an episode:
@@ -47,7 +48,8 @@ class CurriculumVecEnv(VecEnvWrapper):
     1. the finished episode's params are read from ``infos[i]["params"]`` (SB3 puts the last
        step's info there, beside ``terminal_observation``) and checked against the params its
        start reported; its return, summed here from the step rewards (float32 in
-       ``DummyVecEnv``), is normalised by the env's ``return_range`` and the teacher updated;
+       ``DummyVecEnv``), is normalised by the env's ``return_range``
+       (``teachgym.envs.base.normalize_return``) and the teacher updated;
        ``infos[i]`` gains ``"episode_return"`` and ``"teacher_score"``;
     2. the new episode, already started by SB3's auto-reset, used the pending set: its
        ``info["params"]`` (the base VecEnv's ``reset_infos[i]``) is checked against it;
@@ -143,7 +145,7 @@ class CurriculumVecEnv(VecEnvWrapper):
     def set_options(self, options: list[dict] | dict | None = None) -> None:  # type: ignore[type-arg]
         """SB3's ``set_options``, noting which sub-envs' next reset gets params from it."""
         per_env = options if isinstance(options, list) else [options or {}] * self.num_envs
-        self._options_with_params = [opts.get("params") is not None for opts in per_env]
+        self._options_with_params = [caller_params(opts) is not None for opts in per_env]
         self.venv.set_options(options)
 
     def metrics(self) -> dict[str, float]:

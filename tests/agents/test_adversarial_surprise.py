@@ -1,4 +1,4 @@
-"""Adversarial Surprise (issue #6): the round schedule, the density models against hand-computed
+"""Adversarial Surprise: the round schedule, the density models against hand-computed
 log-probabilities, reward placement and signs for both players on a scripted env, per-episode
 model resets, determinism, save/load, ``predict`` and bad inputs.
 
@@ -138,11 +138,12 @@ def test_schedule_features() -> None:
     ("kwargs", "message"),
     [
         ({"num_rounds": 3}, "num_rounds=3 does not divide episode_length=128"),
-        ({"num_rounds": 0}, "num_rounds must be at least 1"),
-        ({"episode_length": 0}, "episode_length must be at least 1"),
-        ({"first_player": "alice"}, "first_player must be one of"),
-        ({"control_reward_start": 1.0}, "control_reward_start must be in"),
-        ({"control_reward_start": -0.1}, "control_reward_start must be in"),
+        ({"num_rounds": 0}, "num_rounds must be a positive integer; got 0"),
+        ({"episode_length": 0}, "episode_length must be a positive integer; got 0"),
+        ({"first_player": "alice"}, "unknown first_player 'alice'; expected one of"),
+        ({"control_reward_start": 1.0}, "control_reward_start must be a finite number in"),
+        ({"control_reward_start": -0.1}, "control_reward_start must be a finite number in"),
+        ({"control_reward_start": 0.99}, "leave at least one scored step"),
         ({"num_rounds": 1}, "no Control round"),
     ],
 )
@@ -203,11 +204,14 @@ def test_gaussian_log_probs_match_hand_computed_values() -> None:
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: CategoricalDensity([3], floor=-0.1), "floor must be a probability in \\(0, 1\\)"),
+        (
+            lambda: CategoricalDensity([3], floor=-0.1),
+            "floor must be a finite number in \\(0, 1\\)",
+        ),
         (lambda: CategoricalDensity([3], floor=0.0), "floor must be"),
         (lambda: CategoricalDensity([3], floor=1.0), "floor must be"),
         (lambda: CategoricalDensity([0, 2]), "num_values must be integers of at least 1"),
-        (lambda: GaussianDensity(2, min_std=0.0), "min_std must be a positive number"),
+        (lambda: GaussianDensity(2, min_std=0.0), "min_std must be a finite number > 0; got 0.0"),
         (lambda: make_density_model("kde", spaces.Box(0, 1, (2,))), "unknown density model 'kde'"),
         (
             lambda: make_density_model("categorical", spaces.Box(0.0, 1.0, (2,))),
@@ -594,11 +598,12 @@ def test_smirl_is_one_control_round_scoring_every_step() -> None:
         ("teachgym/NoSuchEnv-v0", {}, "cannot make env 'teachgym/NoSuchEnv-v0'"),
         (StepCounterEnv, {"num_rounds": 5}, "num_rounds=5 does not divide episode_length=16"),
         (StepCounterEnv, {"batch_size": 64}, "batch_size=64 is larger than the 8 samples"),
-        (StepCounterEnv, {"n_envs": 0}, "n_envs must be an integer >= 1; got 0"),
-        (StepCounterEnv, {"gamma": 1.5}, "gamma must be in \\[0.0, 1.0\\]; got 1.5"),
-        (StepCounterEnv, {"net_arch": [0]}, "net_arch must be a list of positive ints"),
+        (StepCounterEnv, {"n_envs": 0}, "n_envs must be a positive integer; got 0"),
+        (StepCounterEnv, {"gamma": 1.5}, "gamma must be a finite number in \\[0, 1\\]; got 1.5"),
+        (StepCounterEnv, {"net_arch": [0]}, "net_arch\\[0\\] must be a positive integer; got 0"),
+        (StepCounterEnv, {"net_arch": 64}, "net_arch must be a list of positive ints"),
         (StepCounterEnv, {"density": "kde"}, "unknown density model 'kde'"),
-        (StepCounterEnv, {"density_kwargs": {"floor": -1.0}}, "floor must be a probability"),
+        (StepCounterEnv, {"density_kwargs": {"floor": -1.0}}, "floor must be a finite number"),
         (StepCounterEnv, {"rounds": 4}, "unknown argument\\(s\\) \\['rounds'\\]"),
         (StepCounterEnv(), {"n_envs": 2}, "an env instance plays one game at a time"),
         (
@@ -617,7 +622,7 @@ def test_bad_inputs_raise_value_errors_naming_them(env: Any, kwargs: Any, messag
 
 def test_bad_learn_and_predict_calls() -> None:
     agent = tiny_agent()
-    with pytest.raises(ValueError, match="total_timesteps must be an integer >= 1; got 0"):
+    with pytest.raises(ValueError, match="total_timesteps must be a positive integer; got 0"):
         agent.learn(0)
     with pytest.raises(ValueError, match="expected observations of shape \\(2,\\)"):
         agent.predict(np.zeros(5))

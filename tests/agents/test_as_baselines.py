@@ -1,4 +1,4 @@
-"""The harness around Adversarial Surprise (issue #6): coverage metrics read from the room-chain
+"""The harness around Adversarial Surprise: coverage metrics read from the room-chain
 envs, fixed params for every method, the RND baseline and the random policy."""
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from teachgym.agents.adversarial_surprise import (
     RandomPolicy,
     RNDRewardWrapper,
     build_rnd_ppo,
+    env_factory,
     evaluate_coverage,
-    make_baseline_env,
+    make_coverage_env,
     mean_coverage,
 )
-from teachgym.agents.adversarial_surprise.envs import env_factory
 from teachgym.agents.adversarial_surprise.metrics import room_index
 from teachgym.envs.grids.noisy_rooms import Room
 from teachgym.envs.wrappers import GridImageObs
@@ -120,17 +120,17 @@ def test_fixed_params_apply_to_every_reset_unless_overridden() -> None:
 
 def test_random_policy_evaluation_is_seeded() -> None:
     def make() -> gym.Env:
-        return make_baseline_env(ROOMS, env_params=ROOM_PARAMS, episode_length=12)
+        return make_coverage_env(ROOMS, env_params=ROOM_PARAMS, episode_length=12, obs="auto")
 
     first = evaluate_coverage(RandomPolicy(make().action_space, seed=1), make, episodes=3, seed=5)
     again = evaluate_coverage(RandomPolicy(make().action_space, seed=1), make, episodes=3, seed=5)
     assert first == again and [episode.steps for episode in first] == [12, 12, 12]
-    with pytest.raises(ValueError, match="episodes must be at least 1; got 0"):
+    with pytest.raises(ValueError, match="episodes must be a positive integer; got 0"):
         evaluate_coverage(RandomPolicy(make().action_space), make, episodes=0)
 
 
 def rnd_venv(seed: int) -> RNDRewardWrapper:
-    factory = env_factory(ROOMS, {}, ROOM_PARAMS, 16, baseline=True)
+    factory = env_factory(ROOMS, {}, ROOM_PARAMS, 16, obs="auto")
     venv = DummyVecEnv([factory, factory])
     venv.seed(seed)
     return RNDRewardWrapper(venv, seed=seed, device="cpu", update_interval=4, batch_size=8)

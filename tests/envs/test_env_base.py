@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium import spaces
+from gymnasium.vector import AsyncVectorEnv, SyncVectorEnv
 
 import teachgym.envs
-from teachgym.envs.base import ParameterizedEnv
+from teachgym.envs.base import ParameterizedEnv, caller_params, normalize_return
 from teachgym.spaces import ParamSpace
 
 
@@ -110,6 +113,118 @@ def test_normalize_return_clips_into_unit_interval():
     assert env.normalize_return(-150) == 0.0
     assert env.normalize_return(100) == pytest.approx(0.5)
     assert env.normalize_return(1000) == 1.0
+
+
+@pytest.mark.parametrize("return_range", [(-150.0, 350.0), (0, 1), np.array([-1.0, 3.0]), [2, 4]])
+def test_normalize_return_is_the_envs_method_and_clips(return_range):
+    low, high = (float(bound) for bound in return_range)
+    assert normalize_return(low, return_range) == 0.0
+    assert normalize_return(high, return_range) == 1.0
+    assert normalize_return((low + high) / 2, return_range) == pytest.approx(0.5)
+    assert normalize_return(low - 10 * (high - low), return_range) == 0.0
+    assert normalize_return(high + 10 * (high - low), return_range) == 1.0
+    env = Corridor()
+    env.return_range = return_range
+    for raw in (low - 1, low, (3 * low + high) / 4, high, high + 1):
+        assert env.normalize_return(raw) == normalize_return(raw, return_range)
+
+
+@pytest.mark.parametrize("bad", [(1.0, 1.0), (2.0, 1.0), (0.0, math.inf), (math.nan, 1.0)])
+def test_normalize_return_rejects_a_bad_range(bad):
+    with pytest.raises(ValueError, match="return_range must be two finite numbers"):
+        normalize_return(0.5, bad)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [([7, 0.25], [7, 0.25]), ({"length": 3}, [3, 0.5]), (np.array([2.0, 1.0]), [2, 1])],
+)
+def test_pending_params_setter_takes_vectors_and_dicts_for_the_next_reset(value, expected):
+    env = Corridor()
+    env.pending_params = value
+    np.testing.assert_array_equal(env.pending_params, expected)
+    with pytest.raises(ValueError):
+        env.pending_params[0] = 4.0  # read-only: the slot changes only by assignment
+    _, info = env.reset(seed=0)
+    np.testing.assert_array_equal(info["params"], expected)
+    assert env.pending_params is None
+
+
+def test_pending_params_none_empties_the_slot():
+    env = Corridor()
+    env.pending_params = [7, 0.25]
+    env.pending_params = None
+    assert env.pending_params is None
+    drawn = [Corridor().reset(seed=3)[1]["params"] for _ in range(2)]
+    _, info = env.reset(seed=3)
+    np.testing.assert_array_equal(info["params"], drawn[0])  # the seeded uniform draw
+
+
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        ([1.0], r"expected a vector of 2 parameters \(length, width\); got shape \(1,\): \[1\.0\]"),
+        ([1, 2, 3], r"got shape \(3,\)"),
+        ([11, 0.5], r"parameter 'length' = 11 is outside its range \[1, 10\]"),
+        ([5, -0.5], "parameter 'width' = -0.5 is outside its range"),
+        ({"height": 1}, r"unknown parameter\(s\) \['height'\]"),
+        ([np.nan, 0.5], "parameter 'length' is nan"),
+        ("wide", "got 'wide'"),
+    ],
+)
+def test_bad_pending_params_raise_naming_the_value_and_leave_the_slot(bad, match):
+    env = Corridor()
+    env.pending_params = [6, 0.5]
+    with pytest.raises(ValueError, match=match):
+        env.pending_params = bad
+    np.testing.assert_array_equal(env.pending_params, [6, 0.5])
+    empty = Corridor()
+    with pytest.raises(ValueError, match=match):
+        empty.pending_params = bad
+    assert empty.pending_params is None
+
+
+def _wrapped_corridor() -> gym.Env:
+    return gym.wrappers.TimeLimit(Corridor(), max_episode_steps=50)
+
+
+@pytest.mark.parametrize("vector_cls", [SyncVectorEnv, AsyncVectorEnv])
+def test_set_attr_fills_each_sub_envs_slot_through_wrappers(vector_cls):
+    kwargs = {"context": "fork"} if vector_cls is AsyncVectorEnv else {}
+    vec = vector_cls([_wrapped_corridor] * 3, **kwargs)
+    try:
+        vec.set_attr("pending_params", [[2, 0.5], None, {"length": 9}])
+        pending = vec.get_attr("pending_params")
+        np.testing.assert_array_equal(pending[0], [2, 0.5])
+        assert pending[1] is None
+        np.testing.assert_array_equal(pending[2], [9, 0.5])
+        _, infos = vec.reset(seed=0)
+        np.testing.assert_array_equal(infos["params"][0], [2, 0.5])
+        np.testing.assert_array_equal(infos["params"][2], [9, 0.5])
+        assert vec.get_attr("pending_params") == (None, None, None)  # used by one reset each
+    finally:
+        vec.close()
+
+
+def test_a_bad_value_in_set_attr_leaves_that_slot_as_it_was():
+    vec = SyncVectorEnv([_wrapped_corridor] * 2)
+    vec.set_attr("pending_params", [[2, 0.5], [3, 0.5]])
+    with pytest.raises(ValueError, match="'length' = 11"):
+        vec.set_attr("pending_params", [[4, 0.5], [11, 0.5]])
+    np.testing.assert_array_equal(vec.get_attr("pending_params")[1], [3, 0.5])
+    for env in vec.envs:
+        assert "pending_params" not in vars(env)  # set on the env itself, not on a wrapper
+
+
+def test_caller_params_is_the_one_rule_for_a_callers_choice():
+    assert caller_params(None) is None
+    assert caller_params({}) is None
+    assert caller_params({"params": None, "other": 1}) is None
+    assert caller_params({"params": [1, 0]}) == [1, 0]
+    env = Corridor()
+    env.pending_params = [7, 0.25]
+    _, info = env.reset(seed=0, options={"params": None})  # not a choice: the slot is used
+    np.testing.assert_array_equal(info["params"], [7, 0.25])
 
 
 def test_params_before_reset_is_a_clear_error():

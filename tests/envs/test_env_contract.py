@@ -1,4 +1,4 @@
-"""Contract tests parametrized over every registered teachgym env (issue 3, "What it must show")."""
+"""Contract tests parametrized over every registered teachgym env."""
 
 from __future__ import annotations
 

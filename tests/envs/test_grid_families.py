@@ -1,5 +1,5 @@
 """GridNavigation and GridKeyDoor: layouts follow their cards, are solvable or impossible where the
-cards say so, and are reproducible from (seed, params) (issue 3)."""
+cards say so, and are reproducible from (seed, params)."""
 
 from __future__ import annotations
 

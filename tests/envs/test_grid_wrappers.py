@@ -1,5 +1,5 @@
 """teachgym.envs.wrappers: learner-ready observations for teachgym's grid families and stock
-MiniGrid envs, checked by stable-baselines3 and trained on by its PPO (issue 3)."""
+MiniGrid envs, checked by stable-baselines3 and trained on by its PPO."""
 
 from __future__ import annotations
 
@@ -16,13 +16,8 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.env_util import make_vec_env
 
-from teachgym.envs.wrappers import (
-    OBS_WRAPPERS,
-    GridFlatObs,
-    GridImageObs,
-    GridRGBObs,
-    make_grid_env,
-)
+from teachgym.envs import make_env
+from teachgym.envs.wrappers import OBS_WRAPPERS, GridFlatObs, GridImageObs, GridRGBObs
 
 ENV_IDS = ("teachgym/GridNavigation-v0", "teachgym/GridKeyDoor-v0", "MiniGrid-DoorKey-5x5-v0")
 SHAPES = {
@@ -37,7 +32,7 @@ SB3_IMAGE_SIZE_WARNING = "minimal resolution for an image is 36x36"
 @pytest.mark.parametrize("obs", sorted(OBS_WRAPPERS))
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_observations_have_the_documented_shape_and_stay_in_the_space(env_id, obs):
-    env = make_grid_env(env_id, obs=obs)
+    env = make_env(env_id, obs=obs)
     shape, dtype = SHAPES[obs]
     assert env.observation_space.shape == shape and env.observation_space.dtype == dtype
     observation, _ = env.reset(seed=0)
@@ -53,7 +48,7 @@ def test_observations_have_the_documented_shape_and_stay_in_the_space(env_id, ob
 @pytest.mark.parametrize("obs", sorted(OBS_WRAPPERS))
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_sb3_env_checker_passes(env_id, obs):
-    env = make_grid_env(env_id, obs=obs)
+    env = make_env(env_id, obs=obs)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         sb3_check_env(env)
@@ -114,7 +109,7 @@ def test_wrappers_reject_what_they_cannot_encode():
     with pytest.raises(ValueError, match=r"outside minigrid\.core\.constants"):
         env.reset()
     with pytest.raises(ValueError, match="unknown obs"):
-        make_grid_env("MiniGrid-Empty-5x5-v0", obs="pixels")  # type: ignore[arg-type]
+        make_env("MiniGrid-Empty-5x5-v0", obs="pixels")
 
 
 @pytest.fixture
@@ -130,7 +125,7 @@ def one_torch_thread():
 @pytest.mark.parametrize("obs", sorted(OBS_WRAPPERS))
 @pytest.mark.parametrize("env_id", ENV_IDS[:2])
 def test_ppo_trains_on_each_wrapped_family(env_id, obs, one_torch_thread):
-    env = make_grid_env(env_id, obs=obs)
+    env = make_env(env_id, obs=obs)
     policy = "CnnPolicy" if obs == "rgb" else "MlpPolicy"
     policy_kwargs = (
         {"features_extractor_kwargs": {"features_dim": 16}} if obs == "rgb" else {"net_arch": [16]}

@@ -1,5 +1,5 @@
 """NoisyRooms and NoisyTVRooms: layouts follow their cards, the noise behaves as documented (where,
-how often, what stops it), episodes are reproducible and solvable (issue 3)."""
+how often, what stops it), episodes are reproducible and solvable."""
 
 from __future__ import annotations
 

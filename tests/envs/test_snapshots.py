@@ -1,6 +1,6 @@
 """Snapshots (``get_state`` / ``set_state``) of every teachgym MiniGrid env and of stock MiniGrid
 envs through ``SnapshotWrapper``: a restore brings back the same future, RNG included, and keeps
-the object identities the envs' success tests rely on (issue 3)."""
+the object identities the envs' success tests rely on."""
 
 from __future__ import annotations
 
@@ -469,7 +469,7 @@ def test_goal_stays_reachable_after_a_restore(env_id, seed):
 @pytest.mark.parametrize(("env_id", "seed"), REACHABILITY_CASES)
 def test_copying_grid_and_obj_separately_would_break_the_task(env_id, seed):
     # The same scenario with a naive snapshot: the ball restored on the grid is a copy of
-    # ``env.obj``, not ``env.obj`` itself, so picking it up never pays (issue 3). The real
+    # ``env.obj``, not ``env.obj`` itself, so picking it up never pays. The real
     # snapshot passes the test above; this shows that test can tell the two apart.
     env = SnapshotWrapper(gym.make(env_id))
     rng = _prefix(env, seed)

@@ -1,4 +1,4 @@
-"""Curriculum wrappers (issue #4, part 1): params and returns are paired exactly.
+"""Curriculum wrappers: params and returns are paired exactly.
 
 The pairing tests run ``CodedEpisodes``: each episode lasts a random number of steps (drawn from
 the env's seeded ``np_random``), ends by termination or truncation at random, and its rewards
@@ -346,6 +346,21 @@ def test_gymnasium_mismatch_behind_the_wrappers_back_raises():
             _, _, terminations, truncations, _ = curriculum.step(actions)
             if (terminations | truncations).any():
                 vec.call("set_next_params", [5, 5])  # overwrites the curriculum's pending set
+
+
+class _EmptyRange(CodedEpisodes):
+    return_range = (1.0, 1.0)
+
+
+def test_every_wrapper_checks_the_return_range_before_any_episode():
+    builds = [
+        lambda: TeacherWrapper(_EmptyRange(), RecordingTeacher()),
+        lambda: CurriculumVectorEnv(SyncVectorEnv([_EmptyRange]), RecordingTeacher()),
+        lambda: CurriculumVecEnv(DummyVecEnv([_EmptyRange]), RecordingTeacher()),
+    ]
+    for build in builds:
+        with pytest.raises(ValueError, match="return_range must be two finite numbers"):
+            build()
 
 
 def test_step_before_reset_raises():

@@ -1,4 +1,4 @@
-"""Adversarial Surprise and its baselines (teachgym issue #6).
+"""Adversarial Surprise and its baselines.
 
 Fickinger, Jaques, Parajuli, Chang, Rhinehart, Berseth, Russell and Levine (2021), "Explore and
 Control with Adversarial Surprise", arXiv:2107.07394. Two PPO policies share one body and one
@@ -15,7 +15,7 @@ module                         what
 ``smirl``                      ``SMiRL``: Control alone (surprise minimisation baseline)
 ``rnd``                        RND intrinsic reward as an SB3 ``VecEnvWrapper``, the PPO baseline
 ``metrics``                    coverage per episode (rooms, cells, frozen noise, time by the TV)
-``envs``                       the same env for every method (fixed params, episode length)
+``envs``                       the same env for every method, with coverage tracking
 =============================  =================================================================
 """
 
@@ -34,9 +34,8 @@ from teachgym.agents.adversarial_surprise.density import (
     register_density_model,
 )
 from teachgym.agents.adversarial_surprise.envs import (
-    FixedParams,
-    make_baseline_env,
-    make_env,
+    env_factory,
+    make_coverage_env,
     with_coverage,
 )
 from teachgym.agents.adversarial_surprise.game import (
@@ -60,6 +59,7 @@ from teachgym.agents.adversarial_surprise.metrics import (
 from teachgym.agents.adversarial_surprise.normalization import ReturnNormalizer
 from teachgym.agents.adversarial_surprise.rnd import RNDRewardWrapper, build_rnd_ppo
 from teachgym.agents.adversarial_surprise.smirl import SMiRL
+from teachgym.envs import FixedParams
 
 __all__ = [
     "CONTROL",
@@ -86,11 +86,11 @@ __all__ = [
     "SurpriseGame",
     "available_density_models",
     "build_rnd_ppo",
+    "env_factory",
     "evaluate_coverage",
     "make_adapter",
-    "make_baseline_env",
+    "make_coverage_env",
     "make_density_model",
-    "make_env",
     "mean_coverage",
     "register_density_model",
     "with_coverage",

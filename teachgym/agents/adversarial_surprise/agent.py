@@ -1,4 +1,4 @@
-"""``AdversarialSurprise``: Explore and Control, two PPO policies sharing one body (issue #6).
+"""``AdversarialSurprise``: Explore and Control, two PPO policies sharing one body.
 
 Fickinger et al. 2021, "Explore and Control with Adversarial Surprise" (arXiv:2107.07394).
 Episodes of ``T`` steps alternate rounds between an *Explore* policy and a *Control* policy. A
@@ -28,8 +28,8 @@ How the two players train (one stable-baselines3 ``PPO`` object each):
   past it (Pardo et al. 2018, "Time Limits in Reinforcement Learning", §3).
 - If the env itself ends before ``T`` (MiniGrid's goal reached, or a step limit below ``T``),
   the rest of the episode is played in an absorbing state: the last observation repeats and
-  actions do nothing, so rounds and rewards keep their places. Envs built from an id get
-  MiniGrid's step limit set to ``T`` (``teachgym.agents.adversarial_surprise.envs.make_env``).
+  actions do nothing, so rounds and rewards keep their places. Envs built from an id get their
+  step limit set to ``T`` (``teachgym.envs.make_env(..., max_steps=T)``).
 
 Randomness: after construction nothing here reads global RNG state. The env seeds of every
 episode come from a ``numpy.random.Generator``, actions are drawn with a ``torch.Generator`` per
@@ -66,12 +66,7 @@ from teachgym.agents.adversarial_surprise.density import (
     available_density_models,
     make_density_model,
 )
-from teachgym.agents.adversarial_surprise.envs import (
-    EnvSource,
-    FixedParams,
-    make_env,
-    with_coverage,
-)
+from teachgym.agents.adversarial_surprise.envs import EnvSource, make_coverage_env, with_coverage
 from teachgym.agents.adversarial_surprise.game import (
     CONTROL,
     EXPLORE,
@@ -88,6 +83,8 @@ from teachgym.agents.adversarial_surprise.metrics import (
 )
 from teachgym.agents.adversarial_surprise.normalization import ReturnNormalizer
 from teachgym.agents.sb3 import resolve_device
+from teachgym.checks import check_choice, check_int, check_probability, check_real
+from teachgym.envs import FixedParams
 from teachgym.state_io import write_json_atomically
 
 __all__ = ["AdversarialSurprise", "AdversarialSurpriseConfig", "GameState", "SeededRolloutBuffer"]
@@ -194,10 +191,10 @@ class AdversarialSurpriseConfig:
             ValueError: the first bad field, what it was and what was expected.
         """
         schedule = self.schedule
-        _check_int("n_envs", self.n_envs, 1)
-        _check_int("episodes_per_rollout", self.episodes_per_rollout, 1)
-        _check_int("n_epochs", self.n_epochs, 1)
-        _check_int("batch_size", self.batch_size, 2)
+        check_int("n_envs", self.n_envs, minimum=1)
+        check_int("episodes_per_rollout", self.episodes_per_rollout, minimum=1)
+        check_int("n_epochs", self.n_epochs, minimum=1)
+        check_int("batch_size", self.batch_size, minimum=2)
         samples = min(
             self.n_envs * self.episodes_per_rollout * schedule.player_steps(player)
             for player in PLAYERS
@@ -209,31 +206,19 @@ class AdversarialSurpriseConfig:
                 "collects per rollout (n_envs * episodes_per_rollout * its steps per episode); "
                 f"expected at most {samples}"
             )
-        for name, low, high in (
-            ("gamma", 0.0, 1.0),
-            ("gae_lambda", 0.0, 1.0),
-        ):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and low <= value <= high):
-                raise ValueError(f"{name} must be in [{low}, {high}]; got {value!r}")
+        for name in ("gamma", "gae_lambda"):
+            check_probability(name, getattr(self, name))
         for name in ("learning_rate", "clip_range", "max_grad_norm"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and value > 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be a positive number; got {value!r}")
+            check_real(name, getattr(self, name), low=0.0, low_open=True)
         for name in ("ent_coef", "vf_coef"):
-            value = getattr(self, name)
-            if not (isinstance(value, int | float) and value >= 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be a non-negative number; got {value!r}")
-        if not (
-            isinstance(self.net_arch, list | tuple)
-            and all(isinstance(width, int) and width > 0 for width in self.net_arch)
-        ):
+            check_real(name, getattr(self, name), low=0.0)
+        if not isinstance(self.net_arch, list | tuple):
             raise ValueError(f"net_arch must be a list of positive ints; got {self.net_arch!r}")
-        names = available_density_models()
-        if str(self.density).lower() not in ("auto", *names):
-            raise ValueError(
-                f"unknown density model {self.density!r}; expected 'auto' or one of {names}"
-            )
+        for index, width in enumerate(self.net_arch):
+            check_int(f"net_arch[{index}]", width, minimum=1)
+        check_choice(
+            "density model", str(self.density).lower(), ("auto", *available_density_models())
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """The fields as plain data (JSON-able)."""
@@ -260,16 +245,11 @@ def _fresh_seed() -> int:
     return int(np.random.SeedSequence().generate_state(1)[0] % 2**31)
 
 
-def _check_int(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-
-
 class SeededRolloutBuffer(RolloutBuffer):
     """SB3's ``RolloutBuffer`` whose minibatch shuffling uses its own seeded generator.
 
     SB3 shuffles with NumPy's global generator; a generator of its own makes a player's updates
-    reproducible whatever else the process draws (STYLE.md: no global RNG state).
+    reproducible whatever else the process draws, without touching global RNG state.
 
     Args:
         *args: ``RolloutBuffer``'s arguments.
@@ -438,20 +418,17 @@ class AdversarialSurprise:
                 )
             envs = [env]
         elif isinstance(env, str):
-            envs = [
-                make_env(env, config.env_kwargs, None, config.episode_length)
+            return [
+                make_coverage_env(env, config.env_kwargs, config.env_params, config.episode_length)
                 for _ in range(config.n_envs)
             ]
         else:
             envs = [env() for _ in range(config.n_envs)]
             if not all(isinstance(made, gym.Env) for made in envs):
                 raise ValueError(f"the env function {env!r} must return gymnasium envs")
-        wrapped = []
-        for made in envs:
-            if config.env_params:
-                made = FixedParams(made, config.env_params)
-            wrapped.append(with_coverage(made))
-        return wrapped
+        if config.env_params:
+            envs = [FixedParams(made, config.env_params) for made in envs]
+        return [with_coverage(made) for made in envs]
 
     def _make_density(self, batch_size: int) -> Any:
         name = str(self.config.density).lower()
@@ -538,7 +515,7 @@ class AdversarialSurprise:
         Raises:
             ValueError: ``total_timesteps`` below 1.
         """
-        _check_int("total_timesteps", total_timesteps, 1)
+        check_int("total_timesteps", total_timesteps, minimum=1)
         from teachgym._progress import progress_task
 
         config = self.config

@@ -34,6 +34,8 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import ArrayLike
 
+from teachgym.checks import check_int, check_real
+
 __all__ = [
     "CategoricalDensity",
     "DensityFactory",
@@ -68,12 +70,8 @@ class DensityModel(ABC):
     """Length of one env's row of ``statistics()``."""
 
     def __init__(self, num_variables: int, batch_size: int = 1) -> None:
-        if int(num_variables) < 1:
-            raise ValueError(f"num_variables must be at least 1; got {num_variables}")
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be at least 1; got {batch_size}")
-        self.num_variables = int(num_variables)
-        self.batch_size = int(batch_size)
+        self.num_variables = check_int("num_variables", num_variables, minimum=1)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
         self._counts = np.zeros(self.batch_size, dtype=np.int64)
 
     # ------------------------------------------------------------------ public API
@@ -185,9 +183,7 @@ class CategoricalDensity(DensityModel):
             raise ValueError(
                 f"num_values must be integers of at least 1 (one per variable); got {num_values!r}"
             )
-        floor = float(floor)
-        if not 0.0 < floor < 1.0:
-            raise ValueError(f"floor must be a probability in (0, 1); got {floor}")
+        floor = check_real("floor", floor, low=0.0, high=1.0, low_open=True, high_open=True)
         super().__init__(sizes.size, batch_size)
         self.num_values = sizes.astype(np.int64)
         self.floor = floor
@@ -302,9 +298,7 @@ class GaussianDensity(DensityModel):
     """
 
     def __init__(self, num_variables: int, batch_size: int = 1, min_std: float = 0.1) -> None:
-        min_std = float(min_std)
-        if not (min_std > 0.0 and math.isfinite(min_std)):
-            raise ValueError(f"min_std must be a positive number; got {min_std}")
+        min_std = check_real("min_std", min_std, low=0.0, low_open=True)
         super().__init__(num_variables, batch_size)
         self.min_std = min_std
         self._mean = np.zeros((self.batch_size, self.num_variables), dtype=np.float64)

@@ -35,6 +35,7 @@ from gymnasium import spaces
 from numpy.typing import ArrayLike
 
 from teachgym.agents.adversarial_surprise.density import DensityModel
+from teachgym.checks import check_choice, check_int, check_real
 
 __all__ = [
     "CONTROL",
@@ -81,10 +82,8 @@ class RoundSchedule:
     control_reward_start: float = 0.5
 
     def __post_init__(self) -> None:
-        if int(self.episode_length) < 1:
-            raise ValueError(f"episode_length must be at least 1; got {self.episode_length}")
-        if int(self.num_rounds) < 1:
-            raise ValueError(f"num_rounds must be at least 1; got {self.num_rounds}")
+        check_int("episode_length", self.episode_length, minimum=1)
+        check_int("num_rounds", self.num_rounds, minimum=1)
         if self.episode_length % self.num_rounds:
             length = self.episode_length
             divisors = [d for d in range(1, length + 1) if length % d == 0]
@@ -92,15 +91,16 @@ class RoundSchedule:
                 f"num_rounds={self.num_rounds} does not divide episode_length="
                 f"{self.episode_length}; expected one of {divisors[:12]}"
             )
-        if self.first_player not in PLAYERS:
-            raise ValueError(f"first_player must be one of {PLAYERS}; got {self.first_player!r}")
+        check_choice("first_player", self.first_player, PLAYERS)
         if self.num_rounds == 1 and self.first_player == EXPLORE:
             raise ValueError(
                 "a schedule of one Explore round has no Control round to score; use "
                 "num_rounds >= 2 or first_player='control'"
             )
-        start = float(self.control_reward_start)
-        if not (0.0 <= start < 1.0) or self.first_scored_step > self.round_length - 1:
+        check_real(
+            "control_reward_start", self.control_reward_start, low=0.0, high=1.0, high_open=True
+        )
+        if self.first_scored_step > self.round_length - 1:
             raise ValueError(
                 f"control_reward_start must be in [0, 1) and leave at least one scored step of "
                 f"the {self.round_length}-step rounds; got {self.control_reward_start}"

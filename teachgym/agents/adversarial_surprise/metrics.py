@@ -1,4 +1,4 @@
-"""Coverage metrics of exploration on teachgym's room-chain grids (issue #6, item 5).
+"""Coverage metrics of exploration on teachgym's room-chain grids.
 
 What Adversarial Surprise should show (Fickinger et al. 2021, §5): it covers more of a stochastic
 world than curiosity methods and learns to tame the noise it can control, instead of staring at
@@ -32,6 +32,8 @@ from typing import Any, Protocol, SupportsFloat
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
+
+from teachgym.checks import check_int
 
 __all__ = [
     "METRIC_NAMES",
@@ -309,8 +311,7 @@ def evaluate_coverage(
     Raises:
         ValueError: ``episodes`` below 1, or no ``CoverageMonitor`` in the env.
     """
-    if int(episodes) < 1:
-        raise ValueError(f"episodes must be at least 1; got {episodes}")
+    episodes = check_int("episodes", episodes, minimum=1)
     env = make_env()
     monitor = find_coverage_monitor(env)
     results = []

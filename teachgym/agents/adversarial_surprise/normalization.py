@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from stable_baselines3.common.running_mean_std import RunningMeanStd
 
+from teachgym.checks import check_int, check_probability
+
 __all__ = ["ReturnNormalizer"]
 
 
@@ -34,12 +36,8 @@ class ReturnNormalizer:
     """
 
     def __init__(self, batch_size: int, gamma: float = 0.99, epsilon: float = 1e-8) -> None:
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be at least 1; got {batch_size}")
-        if not 0.0 <= float(gamma) <= 1.0:
-            raise ValueError(f"gamma must be in [0, 1]; got {gamma}")
-        self.batch_size = int(batch_size)
-        self.gamma = float(gamma)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.gamma = check_probability("gamma", gamma)
         self.epsilon = float(epsilon)
         self.returns = np.zeros(self.batch_size, dtype=np.float64)
         self.return_stats = RunningMeanStd(shape=())

@@ -34,6 +34,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvObs, VecEnvStepR
 from teachgym.agents.adversarial_surprise.envs import env_factory
 from teachgym.agents.adversarial_surprise.normalization import ReturnNormalizer
 from teachgym.agents.sb3 import build_model, resolve_device
+from teachgym.checks import check_int, check_real
 
 __all__ = ["RND_PPO_DEFAULTS", "RNDRewardWrapper", "build_rnd_ppo"]
 
@@ -112,35 +113,25 @@ class RNDRewardWrapper(VecEnvWrapper):
             raise ValueError(
                 f"RND needs flat Box observations (wrap MiniGrid with GridFlatObs); got {space}"
             )
-        for name, value in (
-            ("embedding_size", embedding_size),
-            ("update_interval", update_interval),
-            ("n_epochs", n_epochs),
-            ("batch_size", batch_size),
-        ):
-            if int(value) < 1:
-                raise ValueError(f"{name} must be at least 1; got {value}")
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive; got {learning_rate}")
-        if not obs_clip > 0:
-            raise ValueError(f"obs_clip must be positive; got {obs_clip}")
+        embedding_size = check_int("embedding_size", embedding_size, minimum=1)
+        hidden = [check_int("hidden_sizes entry", width, minimum=1) for width in hidden_sizes]
+        learning_rate = check_real("learning_rate", learning_rate, low=0.0, low_open=True)
         super().__init__(venv)
-        self.intrinsic_coef = float(intrinsic_coef)
-        self.extrinsic_coef = float(extrinsic_coef)
-        self.update_interval = int(update_interval)
-        self.n_epochs = int(n_epochs)
-        self.batch_size = int(batch_size)
-        self.obs_clip = float(obs_clip)
+        self.intrinsic_coef = check_real("intrinsic_coef", intrinsic_coef)
+        self.extrinsic_coef = check_real("extrinsic_coef", extrinsic_coef)
+        self.update_interval = check_int("update_interval", update_interval, minimum=1)
+        self.n_epochs = check_int("n_epochs", n_epochs, minimum=1)
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.obs_clip = check_real("obs_clip", obs_clip, low=0.0, low_open=True)
         self.device = th.device(resolve_device(device))
         self.rng = np.random.default_rng(seed)
         size = int(space.shape[0])
-        hidden = [int(h) for h in hidden_sizes]
         with th.random.fork_rng(devices=[]):
             th.manual_seed(int(self.rng.integers(2**31)))
-            self.target = _mlp([size, *hidden, int(embedding_size)]).to(self.device)
-            self.predictor = _mlp([size, *hidden, hidden[-1], int(embedding_size)]).to(self.device)
+            self.target = _mlp([size, *hidden, embedding_size]).to(self.device)
+            self.predictor = _mlp([size, *hidden, hidden[-1], embedding_size]).to(self.device)
         self.target.requires_grad_(False)
-        self.optimizer = th.optim.Adam(self.predictor.parameters(), lr=float(learning_rate))
+        self.optimizer = th.optim.Adam(self.predictor.parameters(), lr=learning_rate)
         self.obs_stats = RunningMeanStd(shape=(size,))
         self.reward_normalizer = ReturnNormalizer(self.num_envs, gamma=gamma)
         self._memory: list[np.ndarray] = []
@@ -218,17 +209,17 @@ def build_rnd_ppo(
 ) -> PPO:
     """SB3 PPO trained on RND's intrinsic reward, on the env the benchmark gives every method.
 
-    Each sub-env is ``make_baseline_env(env_id, ...)`` (fixed params, MiniGrid's step limit at
-    ``episode_length``, ``CoverageMonitor``, ``GridFlatObs``) inside SB3's ``Monitor``; the RND
-    wrapper is ``model.get_env()``. Pass ``CoverageLoggerCallback()`` to ``learn`` to log
-    coverage.
+    Each sub-env is ``make_coverage_env(env_id, ..., obs="auto")`` (fixed params, the step limit
+    at ``episode_length``, ``CoverageMonitor``, ``GridFlatObs`` on MiniGrid) inside SB3's
+    ``Monitor``; the RND wrapper is ``model.get_env()``. Pass ``CoverageLoggerCallback()`` to
+    ``learn`` to log coverage.
 
     Args:
         env_id: A registered env id.
         n_envs: Sub-envs (``DummyVecEnv``).
         env_kwargs: Passed to ``gymnasium.make``.
         env_params: Fixed params for every episode of a teachgym parameterized env.
-        episode_length: MiniGrid step limit (``None`` keeps the env's own).
+        episode_length: Episode length (``None`` keeps the env's own).
         seed: Seed of the model, the envs and the RND networks.
         device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
         ppo_kwargs: PPO arguments overriding ``RND_PPO_DEFAULTS``.
@@ -241,7 +232,7 @@ def build_rnd_ppo(
     """
     from stable_baselines3.common.env_util import make_vec_env
 
-    factory = env_factory(env_id, env_kwargs, env_params, episode_length, baseline=True)
+    factory = env_factory(env_id, env_kwargs, env_params, episode_length, obs="auto")
     venv = make_vec_env(factory, n_envs=int(n_envs), seed=seed, vec_env_cls=DummyVecEnv)
     wrapped = RNDRewardWrapper(venv, seed=seed, device=device, **dict(rnd_kwargs or {}))
     kwargs = {**RND_PPO_DEFAULTS, **dict(ppo_kwargs or {})}

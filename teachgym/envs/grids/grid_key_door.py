@@ -1,4 +1,4 @@
-"""``GridKeyDoor``: a chain of rooms behind locked doors, with keys and distractors (issue 3).
+"""``GridKeyDoor``: a chain of rooms behind locked doors, with keys and distractors.
 
 The family spans a trivial corner (one small room with the goal), a region that is learnable with
 effort (four locked doors whose keys all wait in the start room, to be carried forward one at a
@@ -151,7 +151,7 @@ class GridKeyDoor(ParameterizedGridEnv):
 
     ## Version History
 
-    - v0: first version (issue 3).
+    - v0: first version.
     """
 
     def __init__(self, **minigrid_kwargs: Any) -> None:

@@ -1,4 +1,4 @@
-"""``GridNavigation``: reach the goal across a room of walls and lava (issue 3).
+"""``GridNavigation``: reach the goal across a room of walls and lava.
 
 The family spans a trivial corner (a 5 × 5 room, goal next to the agent), a region that is
 learnable with effort (a 15 × 15 room, goal at the far corner, the path threaded through walls
@@ -137,7 +137,7 @@ class GridNavigation(ParameterizedGridEnv):
 
     ## Version History
 
-    - v0: first version (issue 3).
+    - v0: first version.
     """
 
     def __init__(self, **minigrid_kwargs: Any) -> None:

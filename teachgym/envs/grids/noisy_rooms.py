@@ -84,7 +84,7 @@ class NoisyFloor(Floor):
     """A floor tile whose colour index lives in an array shared by every noisy tile of the grid.
 
     Sharing the array lets the env re-colour all tiles with one array copy per step, instead of
-    one Python attribute write per tile (issue 3, speed). The tile is otherwise a plain
+    one Python attribute write per tile. The tile is otherwise a plain
     MiniGrid ``Floor``: walkable, encoded as ``(OBJECT_TO_IDX["floor"], colour, 0)`` in the
     agent's image and drawn as a pale square in renders. ``copy.deepcopy`` of the env keeps the
     array shared between the tiles and the env, so snapshots stay consistent.
@@ -372,7 +372,7 @@ class NoisyRooms(RoomChainGridEnv):
 
     ## Version History
 
-    - v0: initial version (teachgym issue 3).
+    - v0: initial version.
     """
 
     def __init__(self, max_steps: int = 120, **kwargs: Any) -> None:
@@ -477,7 +477,7 @@ class NoisyRooms(RoomChainGridEnv):
     def _draw_noise_path(self) -> None:
         """Draw the live tiles' colours for the next ``NOISE_CHUNK`` steps with one RNG call.
 
-        A step then costs one array copy, whatever the number of tiles (issue 3, speed). Each
+        A step then costs one array copy, whatever the number of tiles. Each
         tile's colour is a Markov chain: with probability ``p`` it moves to one of the five other
         colours, uniformly. One uniform draw ``u`` per tile and step decides both: ``code =
         floor(u * 5 / p)`` is below 5 exactly when ``u < p``, and given that it is uniform on

@@ -138,7 +138,7 @@ class NoisyTVRooms(RoomChainGridEnv):
 
     ## Version History
 
-    - v0: first version (teachgym issue 3).
+    - v0: first version.
     """
 
     def __init__(self, max_steps: int = 120, **kwargs: Any) -> None:
