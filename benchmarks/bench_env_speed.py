@@ -1,6 +1,6 @@
 """Random-action steps/s of each teachgym env against its closest stock Gymnasium/MiniGrid env.
 
-Issue 3 asks each parameterized env to be within 5% of its base env. Each pair is timed in
+The target: each parameterized env within 5% of its base env. Each pair is timed in
 alternation (ours, base, ours, base, …) so that drift of the machine hits both alike, and the
 median over repeats is reported. Resets are part of the measured loop, as in training.
 

@@ -1,4 +1,4 @@
-"""Teacher cost as history grows, and memory after a long run (issue #2, "Fast").
+"""Teacher cost as history grows, and memory after a long run.
 
 Feeds one teacher a long stream of toy-student episodes and reports, for windows of
 ``--window`` episodes starting at each milestone (10⁴, 10⁵, 10⁶ by default), the teacher's

@@ -1,4 +1,4 @@
-"""Progress bars for long work (issue #4, item 6), drawn with rich on stderr.
+"""Progress bars for long work, drawn with rich on stderr.
 
 ``progress_task("training", total)`` is a context manager yielding a ``ProgressTask``. Rich
 allows one live display at a time, so a task opened while another is showing (an evaluation

@@ -5,11 +5,15 @@ venv)``) and resolves ``device="auto"``; envs come from ``teachgym.envs.make_env
 with a teacher, run folders and resume live in ``teachgym.training``. The names below load
 stable-baselines3 (and torch) on first use only: the ``train`` extra is optional.
 
-Go-Explore lives in ``teachgym.agents.go_explore`` (``GoExplore``, cell functions, phase 2's
-backward algorithm); Adversarial Surprise in ``teachgym.agents.adversarial_surprise``.
+``Agent`` (``teachgym.agents.base``) is the protocol every student meets (see
+``docs/design.md``, "Agents"). Go-Explore lives in ``teachgym.agents.go_explore`` (``GoExplore``,
+cell functions, phase 2's backward algorithm); Adversarial Surprise in
+``teachgym.agents.adversarial_surprise``.
 """
 
 from typing import Any
+
+from teachgym.agents.base import Agent
 
 _ADVERSARIAL_SURPRISE = ("AdversarialSurprise", "AdversarialSurpriseConfig", "SMiRL")
 _GO_EXPLORE = ("GoExplore",)
@@ -17,6 +21,7 @@ _GO_EXPLORE = ("GoExplore",)
 __all__ = [
     "AdversarialSurprise",
     "AdversarialSurpriseConfig",
+    "Agent",
     "GoExplore",
     "SMiRL",
     "algorithm_class",

@@ -24,13 +24,9 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-from collections.abc import Sequence
 from typing import Any
 
-import gymnasium as gym
 from gymnasium import spaces
-
-from teachgym.envs import factory as _factory
 
 try:
     import stable_baselines3 as sb3
@@ -44,21 +40,15 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     ) from error
 
 __all__ = [
-    "OBS_WRAPPER_CHOICES",
     "algorithm_class",
     "available_algorithms",
     "build_model",
     "default_policy",
     "load_model",
-    "make_env",
     "register_algorithm",
     "resolve_device",
-    "resolve_obs_wrapper",
     "resolve_policy_kwargs",
 ]
-
-# Kept until training/ and cli/ move to teachgym.envs.make_env (and OBS_CHOICES, resolve_obs).
-OBS_WRAPPER_CHOICES: tuple[str, ...] = _factory.OBS_CHOICES
 
 # Built-in names → (module attribute in stable_baselines3, action spaces the algorithm takes).
 # The action spaces are checked up front, so `--algo sac` on a grid env fails with a list of
@@ -170,23 +160,6 @@ def resolve_device(device: str = "auto") -> str:
             )
         return text
     raise ValueError(f"unknown device {device!r}; expected one of: auto, cpu, cuda, cuda:N")
-
-
-# Kept until training/ and cli/ move to teachgym.envs.make_env (and OBS_CHOICES, resolve_obs).
-def resolve_obs_wrapper(observation_space: spaces.Space[Any], obs_wrapper: str = "auto") -> str:
-    """``teachgym.envs.factory.resolve_obs``."""
-    return _factory.resolve_obs(observation_space, obs_wrapper)
-
-
-# Kept until training/ and cli/ move to teachgym.envs.make_env.
-def make_env(
-    env_id: str,
-    env_kwargs: dict[str, Any] | None = None,
-    obs_wrapper: str = "auto",
-    imports: Sequence[str] = (),
-) -> gym.Env[Any, Any]:
-    """``teachgym.envs.make_env``, with the arguments in this module's old order."""
-    return _factory.make_env(env_id, obs=obs_wrapper, env_kwargs=env_kwargs, imports=imports)
 
 
 def default_policy(observation_space: spaces.Space[Any]) -> str:

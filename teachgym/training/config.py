@@ -1,7 +1,20 @@
-"""``TrainConfig``: the typed description of a training run (issue #4, item 2; STYLE.md §5).
+"""``TrainConfig``: the typed description of a training run (``docs/design.md``, "Runs and
+evaluation").
 
-A light module (NumPy only) so the command line can read the defaults and docstrings without
-importing torch; ``teachgym.training`` re-exports everything here and does the training.
+A light module (NumPy only) so the command line can read the fields, their docstrings and
+defaults without importing torch: ``teachgym train``'s options are generated from them. A
+field's ``metadata`` holds what the checks and the command line need beyond its type, default
+and docstring:
+
+=============  ============================================================================
+``minimum``    smallest value of an integer field (``validate`` checks it)
+``choices``    the values a string field may take (``validate`` checks them, ``--help`` lists
+               them)
+``flag``       the option, where it is not ``--<field-name>`` (``--no-<field-name>`` for a
+               ``True`` switch)
+``metavar``    how ``--help`` names the option's value
+``flag_help``  help of the ``--no-…`` option that turns a ``True`` switch off
+=============  ============================================================================
 """
 
 from __future__ import annotations
@@ -10,16 +23,38 @@ import dataclasses
 import importlib
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from teachgym.checks import check_int, check_optional_int
+
 __all__ = ["EVAL_KINDS", "VEC_ENV_CHOICES", "TrainConfig", "derive_seeds", "field_help"]
 
 VEC_ENV_CHOICES: tuple[str, ...] = ("dummy", "subproc")
 EVAL_KINDS: tuple[str, ...] = ("uniform", "grid")
+
+
+def _meta(
+    *,
+    minimum: int | None = None,
+    choices: Sequence[str] | None = None,
+    flag: str | None = None,
+    metavar: str | None = None,
+    flag_help: str | None = None,
+) -> dict[str, Any]:
+    """A field's ``metadata`` (see the module docstring), without the unset keys."""
+    metadata = {
+        "minimum": minimum,
+        "choices": None if choices is None else tuple(choices),
+        "flag": flag,
+        "metavar": metavar,
+        "flag_help": flag_help,
+    }
+    return {key: value for key, value in metadata.items() if value is not None}
 
 
 @dataclass
@@ -31,82 +66,102 @@ class TrainConfig:
     arguments and action space) — all before the first training step.
     """
 
-    env_id: str
+    env_id: str = field(metadata=_meta(metavar="ENV"))
     """Gymnasium id of a teachgym parameterized env, e.g. ``teachgym/GridNavigation-v0``."""
 
-    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_kwargs: dict[str, Any] = field(default_factory=dict, metadata=_meta(flag="--env-kwarg"))
     """Passed to ``gymnasium.make`` (constructor options, ``max_episode_steps``)."""
 
-    obs_wrapper: str = "auto"
+    obs_wrapper: str = field(default="auto", metadata=_meta(flag="--obs", metavar="WRAPPER"))
     """``auto`` (``flat`` for MiniGrid-style envs, else ``none``), ``none``, ``flat``,
     ``image`` or ``rgb`` (see ``teachgym.envs.wrappers``)."""
 
-    teacher: str = "alp-gmm"
+    teacher: str = field(default="alp-gmm", metadata=_meta(metavar="NAME"))
     """Registered teacher name (``teachgym.teachers.available()``, including your own)."""
 
-    teacher_kwargs: dict[str, Any] = field(default_factory=dict)
+    teacher_kwargs: dict[str, Any] = field(
+        default_factory=dict, metadata=_meta(flag="--teacher-kwarg")
+    )
     """The teacher's hyperparameters (``fit_rate``, ``random_ratio`` …)."""
 
-    algorithm: str = "ppo"
+    algorithm: str = field(default="ppo", metadata=_meta(flag="--algo", metavar="NAME"))
     """SB3 algorithm name (``teachgym.agents.sb3.available_algorithms()``)."""
 
-    algorithm_kwargs: dict[str, Any] = field(default_factory=dict)
+    algorithm_kwargs: dict[str, Any] = field(
+        default_factory=dict, metadata=_meta(flag="--algo-kwarg")
+    )
     """The algorithm's own arguments (``n_steps``, ``batch_size``, ``learning_rate``,
     ``policy_kwargs`` …)."""
 
-    policy: str | None = None
+    policy: str | None = field(default=None, metadata=_meta(metavar="NAME"))
     """SB3 policy name; ``None`` picks one from the observation space."""
 
-    n_envs: int = 4
+    n_envs: int = field(default=4, metadata=_meta(minimum=1, metavar="N"))
     """Sub-envs stepped per vector step."""
 
-    vec_env: str = "dummy"
+    vec_env: str = field(default="dummy", metadata=_meta(choices=VEC_ENV_CHOICES))
     """``dummy`` (all sub-envs in this process) or ``subproc`` (one process each)."""
 
-    total_timesteps: int = 100_000
+    total_timesteps: int = field(
+        default=100_000, metadata=_meta(minimum=1, flag="--steps", metavar="N")
+    )
     """Env steps to train for, summed over sub-envs (SB3's ``num_timesteps``)."""
 
-    device: str = "auto"
+    device: str = field(default="auto", metadata=_meta(metavar="DEVICE"))
     """``auto`` (CUDA when present), ``cpu``, ``cuda`` or ``cuda:N``."""
 
-    seed: int = 0
+    seed: int = field(default=0, metadata=_meta(minimum=0, metavar="SEED"))
     """Root seed of the teacher, the sub-envs and the model (see ``derive_seeds``)."""
 
-    eval_interval: int = 0
+    eval_interval: int = field(default=0, metadata=_meta(minimum=0, metavar="STEPS"))
     """Steps between two test-set evaluations during training (and one at step 0); 0: only
     the final evaluation."""
 
-    eval_episodes: int = 1
+    eval_episodes: int = field(default=1, metadata=_meta(minimum=0, metavar="N"))
     """Episodes per test task (1 in the paper); 0 turns evaluation off."""
 
-    eval_kind: str = "uniform"
+    eval_kind: str = field(default="uniform", metadata=_meta(choices=EVAL_KINDS))
     """Test set evaluated on schedule and at the end: ``uniform`` (the paper's 50 fixed draws)
     or ``grid`` (10 × 10, 2-D spaces only)."""
 
-    mastery_map: bool = True
+    mastery_map: bool = field(
+        default=True,
+        metadata=_meta(
+            flag_help="skip the final 10 × 10 grid evaluation and mastery map of 2-D spaces"
+        ),
+    )
     """At the end, also evaluate the 10 × 10 grid of a 2-D space and draw the mastery map."""
 
-    checkpoint_interval: int = 10_000
+    checkpoint_interval: int = field(default=10_000, metadata=_meta(minimum=0, metavar="STEPS"))
     """Steps between two checkpoints; 0: only the final one."""
 
-    keep_checkpoints: int = 2
+    keep_checkpoints: int = field(default=2, metadata=_meta(minimum=1, metavar="N"))
     """Newest complete checkpoints kept on disk (older ones are deleted)."""
 
-    save_replay_buffer: bool = True
+    save_replay_buffer: bool = field(
+        default=True,
+        metadata=_meta(
+            flag="--no-replay-buffer",
+            flag_help="leave off-policy replay buffers out of checkpoints (smaller; a resumed run "
+            "starts with an empty buffer)",
+        ),
+    )
     """Off-policy algorithms (SAC, TD3, DQN …): put the replay buffer in each checkpoint, so a
     resumed run learns from the same memory. It can be large (SB3 pickles it)."""
 
-    run_dir: str | None = None
+    run_dir: str | None = field(default=None, metadata=_meta(flag="--out", metavar="RUN_DIR"))
     """The run folder; ``None``: ``runs/<env>-<teacher>-<algorithm>-s<seed>``."""
 
-    imports: list[str] = field(default_factory=list)
+    imports: list[str] = field(
+        default_factory=list, metadata=_meta(flag="--import", metavar="MODULE")
+    )
     """Modules imported first (and in each sub-process) that register your teachers, envs or
     algorithms."""
 
-    torch_threads: int | None = None
+    torch_threads: int | None = field(default=None, metadata=_meta(minimum=1, metavar="N"))
     """``torch.set_num_threads`` for this process; ``None`` keeps torch's default."""
 
-    verbose: int = 0
+    verbose: int = field(default=0, metadata=_meta(minimum=0, metavar="LEVEL"))
     """SB3 verbosity (1 also prints SB3's log table to stdout)."""
 
     # ------------------------------------------------------------------ checks and JSON
@@ -119,6 +174,7 @@ class TrainConfig:
         """
         from teachgym import teachers
         from teachgym.agents import sb3
+        from teachgym.envs.factory import OBS_CHOICES
 
         for module in self.imports:
             try:
@@ -138,41 +194,27 @@ class TrainConfig:
                 f"the config must be plain JSON data ({error}); name classes instead, e.g. "
                 'policy_kwargs={"activation_fn": "ReLU"}'
             ) from None
-        if self.obs_wrapper not in sb3.OBS_WRAPPER_CHOICES:
+        if self.obs_wrapper not in OBS_CHOICES:
             raise ValueError(
                 f"unknown obs_wrapper {self.obs_wrapper!r}; expected one of: "
-                f"{', '.join(sb3.OBS_WRAPPER_CHOICES)}"
+                f"{', '.join(OBS_CHOICES)}"
             )
         teachers.get_class(self.teacher)  # lists the registered teachers when unknown
         sb3.algorithm_class(self.algorithm)  # lists the available algorithms when unknown
-        if self.vec_env not in VEC_ENV_CHOICES:
-            raise ValueError(
-                f"unknown vec_env {self.vec_env!r}; expected one of: {', '.join(VEC_ENV_CHOICES)}"
-            )
-        if self.eval_kind not in EVAL_KINDS:
-            raise ValueError(
-                f"unknown eval_kind {self.eval_kind!r}; expected one of: {', '.join(EVAL_KINDS)}"
-            )
+        for spec in dataclasses.fields(self):
+            value = getattr(self, spec.name)
+            choices = spec.metadata.get("choices")
+            if choices is not None and value not in choices:
+                raise ValueError(
+                    f"unknown {spec.name} {value!r}; expected one of: {', '.join(choices)}"
+                )
         sb3.resolve_device(self.device)
-        for name, minimum in (
-            ("n_envs", 1),
-            ("total_timesteps", 1),
-            ("seed", 0),
-            ("eval_interval", 0),
-            ("eval_episodes", 0),
-            ("checkpoint_interval", 0),
-            ("keep_checkpoints", 1),
-            ("verbose", 0),
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"{name} must be an integer ≥ {minimum}; got {value!r}")
-        if self.torch_threads is not None and (
-            isinstance(self.torch_threads, bool)
-            or not isinstance(self.torch_threads, int)
-            or self.torch_threads < 1
-        ):
-            raise ValueError(f"torch_threads must be None or ≥ 1; got {self.torch_threads!r}")
+        for spec in dataclasses.fields(self):
+            minimum = spec.metadata.get("minimum")
+            if minimum is None:
+                continue
+            check = check_optional_int if spec.default is None else check_int
+            check(spec.name, getattr(self, spec.name), minimum=minimum)
 
     def to_dict(self) -> dict[str, Any]:
         """The config as JSON-ready data."""

@@ -1,5 +1,5 @@
 """Test-set evaluation: % of a fixed set of params mastered by the deterministic policy
-(DESIGN.md, "Runs, evaluation, CLI"; issue #4, item 5).
+(``docs/design.md``, "Runs and evaluation").
 
 The protocol is the paper's (Portelas et al. 2019, §5): a fixed, seeded set of params per env
 (``teachgym.envs.test_set``: 50 uniform draws, or the 10 × 10 grid of a 2-D space); one
@@ -11,6 +11,10 @@ Episode ``j`` of task ``i`` is reset with a seed fixed by ``(i, j)`` alone, so e
 every checkpoint meets the same layouts and the numbers are comparable across teachers.
 Episodes run in ``n_parallel`` envs in this process, stepped in lockstep so the policy sees one
 batch of observations per step.
+
+Evaluating needs a policy, not the trainer: this module imports neither
+``teachgym.training.trainer`` nor stable-baselines3's training code (``evaluate_run`` loads a
+saved model through ``teachgym.agents.sb3.load_model`` when it is called).
 """
 
 from __future__ import annotations
@@ -25,8 +29,11 @@ from typing import Any
 import numpy as np
 
 from teachgym._progress import progress_task
+from teachgym.checks import check_int
+from teachgym.envs.factory import make_env
 from teachgym.state_io import write_json_atomically
-from teachgym.training.runs import write_csv_atomically
+from teachgym.training.config import TrainConfig
+from teachgym.training.runs import RunDir, write_csv_atomically
 
 __all__ = ["EVAL_SEED", "EvalResult", "episode_seed", "evaluate", "evaluate_run", "load_tasks"]
 
@@ -174,7 +181,7 @@ def evaluate(
         model: Anything with SB3's ``predict(obs, deterministic=...)`` taking a batch.
         env_id: The env id the model was trained on.
         env_kwargs: As in training (same bounds, same time limit).
-        obs_wrapper: As in training (see ``teachgym.agents.sb3.make_env``).
+        obs_wrapper: As in training (``obs`` of ``teachgym.envs.make_env``).
         kind: ``"uniform"`` or ``"grid"`` test set; ignored when ``tasks`` is given.
         tasks: Params to evaluate instead of the test set, ``(n, dim)``.
         episodes: Episodes per task (≥ 1).
@@ -186,25 +193,23 @@ def evaluate(
     Raises:
         ValueError: bad ``kind``, ``episodes`` or ``tasks``.
     """
-    from teachgym.agents.sb3 import make_env
-
-    if not (isinstance(episodes, int) and episodes >= 1):
-        raise ValueError(f"episodes must be a positive integer; got {episodes!r}")
+    episodes = check_int("episodes", episodes, minimum=1)
     if tasks is None:
         tasks = load_tasks(env_id, kind, env_kwargs)
     else:
         kind = "custom"
-    envs = [make_env(env_id, env_kwargs, obs_wrapper, imports)]
+
+    def new_env() -> Any:
+        return make_env(env_id, obs=obs_wrapper, env_kwargs=env_kwargs, imports=imports)
+
+    envs = [new_env()]
     base = envs[0].unwrapped
     space = base.param_space  # type: ignore[attr-defined]
     tasks = np.asarray(tasks, dtype=np.float64).reshape(-1, space.dim)
     for params in tasks:
         space.to_vector(params)  # a task outside the bounds fails here, naming the parameter
     jobs = [(task, episode) for task in range(len(tasks)) for episode in range(episodes)]
-    envs += [
-        make_env(env_id, env_kwargs, obs_wrapper, imports)
-        for _ in range(min(n_parallel, len(jobs)) - 1)
-    ]
+    envs += [new_env() for _ in range(min(n_parallel, len(jobs)) - 1)]
     returns = np.zeros((len(tasks), episodes), dtype=np.float64)
     running: list[tuple[int, int] | None] = [None] * len(envs)
     observations: list[Any] = [None] * len(envs)
@@ -279,19 +284,16 @@ def evaluate_run(
         teachgym.training.runs.NotARunError: not a run folder.
         ValueError: the run has no model yet, or a bad argument.
     """
-    from teachgym.agents.sb3 import load_model
-    from teachgym.training.config import TrainConfig
-    from teachgym.training.runs import RunDir
-    from teachgym.training.trainer import FINAL_MODEL_FILE, MODEL_FILE
+    from teachgym.agents.sb3 import load_model  # torch and SB3 load only here
 
     run = RunDir.open(run_dir)
     config = TrainConfig.from_dict(run.read_config()["config"])
     if checkpoint not in ("final", "latest"):
         raise ValueError(f"checkpoint must be 'final' or 'latest'; got {checkpoint!r}")
-    model_path: Path | None = run.path / FINAL_MODEL_FILE
-    if checkpoint == "latest" or not model_path.is_file():  # type: ignore[union-attr]
+    model_path: Path | None = run.final_model_file
+    if checkpoint == "latest" or not run.final_model_file.is_file():
         latest = run.latest_checkpoint()
-        model_path = None if latest is None else latest.file(MODEL_FILE)
+        model_path = None if latest is None else latest.file(latest.MODEL_FILE)
     if model_path is None:
         raise ValueError(f"run {run.path} has no saved model yet (no final model, no checkpoint)")
     model = load_model(str(model_path), config.algorithm, device=device)

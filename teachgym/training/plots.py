@@ -1,5 +1,5 @@
-"""Pictures of a run (issue #4, item 3): where the teacher sampled, the learning curve, the
-mastery map, and teacher comparisons with confidence bands.
+"""Pictures of a run (``docs/design.md``, "Runs and evaluation"): where the teacher sampled, the
+learning curve, the mastery map, and teacher comparisons with confidence bands.
 
 Figures are drawn on matplotlib's Agg canvas directly (``matplotlib.figure.Figure``), never
 through ``pyplot``: no global figure state, no GUI backend, safe in worker processes and tests.
@@ -9,7 +9,6 @@ re-plot a run (or a killed one) without training.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,6 +23,8 @@ from matplotlib.patches import Ellipse
 
 from teachgym import state_io
 from teachgym.spaces import ParamSpace
+from teachgym.training.evaluation import EvalResult
+from teachgym.training.runs import RunDir
 
 __all__ = [
     "mean_confidence_band",
@@ -300,9 +301,6 @@ def write_run_plots(run_dir: str | os.PathLike[str]) -> list[Path]:
     Returns:
         The PNGs written.
     """
-    from teachgym.training.evaluation import EvalResult
-    from teachgym.training.runs import RunDir
-
     run = RunDir.open(run_dir)
     stored = run.read_config()
     space = ParamSpace.from_json(stored["resolved"]["param_space"])
@@ -310,36 +308,33 @@ def write_run_plots(run_dir: str | os.PathLike[str]) -> list[Path]:
     config = stored["config"]
     label = f"{config['env_id']} · {config['teacher']} · {config['algorithm']}"
     written: list[Path] = []
-    history_path = run.path / "curriculum.npz"
-    history = state_io.load(history_path) if history_path.is_file() else None
-    teacher_path = run.path / "teacher.npz"
+    history = state_io.load(run.curriculum_file) if run.curriculum_file.is_file() else None
     mixture = None
-    if teacher_path.is_file():
-        algorithm_state = state_io.load(teacher_path).get("algorithm", {})
+    if run.teacher_file.is_file():
+        algorithm_state = state_io.load(run.teacher_file).get("algorithm", {})
         mixture = algorithm_state.get("mixture") if isinstance(algorithm_state, dict) else None
     if history is not None:
         written.append(
             plot_teacher_samples(
                 history["params"], history["scores"], space,
-                run.plots_dir / "teacher_samples.png", mixture=mixture,
+                run.teacher_samples_plot, mixture=mixture,
                 title=f"Where the teacher sampled — {label}",
             )
         )  # fmt: skip
     written.append(
         plot_learning_curve(
-            run.read_eval_rows(), run.plots_dir / "learning_curve.png",
+            run.read_eval_rows(), run.learning_curve_plot,
             episode_steps=None if history is None else history["steps"],
             episode_returns=None if history is None else history["returns"],
             mastery_threshold=threshold, title=f"Learning curve — {label}",
         )
     )  # fmt: skip
-    grid_path = run.path / "mastery_grid.json"
-    if grid_path.is_file() and space.dim == 2:
-        grid = EvalResult.from_dict(json.loads(grid_path.read_text()))
+    if run.mastery_grid_json.is_file() and space.dim == 2:
+        grid = EvalResult.read_json(run.mastery_grid_json)
         written.append(
             plot_mastery_map(
                 grid.tasks, grid.task_returns, space, grid.mastery_threshold,
-                run.plots_dir / "mastery_map.png", title="Mastery map",
+                run.mastery_map_plot, title="Mastery map",
             )
         )  # fmt: skip
     return written

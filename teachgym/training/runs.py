@@ -1,5 +1,6 @@
-"""The run folder: everything one training run leaves on disk (DESIGN.md, "Runs, evaluation,
-CLI"; issue #4, items 3–4).
+"""The run folder: everything one training run leaves on disk (``docs/design.md``, "Runs and
+evaluation"). ``RunDir`` is the one owner of its file names: the trainer, the evaluation, the
+plots and the command line reach every file through a ``RunDir`` property.
 
 ::
 
@@ -16,9 +17,10 @@ CLI"; issue #4, items 3–4).
       teacher.npz              the teacher's final state (``teachgym.state_io``)
       curriculum.npz           every episode the teacher saw: step, params, score, return
       eval_final.csv/.json     per-task returns of the final test-set evaluation
-      mastery_grid.csv         per-cell returns on the 10 × 10 grid (2-D spaces)
+      mastery_grid.csv/.json   per-cell returns on the 10 × 10 grid (2-D spaces)
       plots/                   teacher_samples.png, learning_curve.png, mastery_map.png
       summary.json             final counters and mastery
+      eval_<checkpoint>_<kind>.csv/.json   written by ``teachgym eval RUN_DIR``
 
 Checkpoints are written so that a run killed at any instant (SIGKILL, power loss) keeps its last
 complete checkpoint: files go into a hidden temporary folder, each is fsync-ed, the manifest is
@@ -38,7 +40,7 @@ import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from teachgym import state_io
 
@@ -54,12 +56,8 @@ __all__ = [
 #: ``config.json["format"]``; bumped when the folder layout changes incompatibly.
 RUN_FORMAT = "teachgym-run/1"
 
-CONFIG_FILE = "config.json"
-COMMAND_FILE = "command.txt"
-CHECKPOINT_DIR = "checkpoints"
-MANIFEST_FILE = "checkpoint.json"
-LATEST_FILE = "latest.json"
-EVAL_FILE = "eval.csv"
+_CONFIG_FILE = "config.json"
+_MANIFEST_FILE = "checkpoint.json"
 EVAL_COLUMNS = ("step", "episodes", "mastered_pct", "mean_return", "n_tasks")
 _STEP_PREFIX = "step_"
 _TEMPORARY_PREFIX = ".tmp-"
@@ -73,11 +71,20 @@ class NotARunError(ValueError):
 class Checkpoint:
     """A complete checkpoint folder.
 
+    The names of its files are class attributes, so the trainer writes ``folder /
+    Checkpoint.MODEL_FILE`` into the temporary folder that ``RunDir.save_checkpoint`` hands it,
+    and readers use the path properties.
+
     Attributes:
         path: The folder.
         step: The training step (``model.num_timesteps``) it was taken at.
         files: The files its manifest lists (names inside ``path``).
     """
+
+    MODEL_FILE: ClassVar[str] = "model.zip"
+    TEACHER_FILE: ClassVar[str] = "teacher.npz"
+    STATE_FILE: ClassVar[str] = "state.npz"
+    REPLAY_BUFFER_FILE: ClassVar[str] = "replay_buffer.pkl"
 
     path: Path
     step: int
@@ -86,6 +93,31 @@ class Checkpoint:
     def file(self, name: str) -> Path | None:
         """``path / name`` when the checkpoint holds that file, else ``None``."""
         return self.path / name if name in self.files else None
+
+    @property
+    def model_file(self) -> Path:
+        """The SB3 model (``model.save``)."""
+        return self.path / self.MODEL_FILE
+
+    @property
+    def teacher_file(self) -> Path:
+        """The teacher's full state (``teachgym.state_io``)."""
+        return self.path / self.TEACHER_FILE
+
+    @property
+    def state_file(self) -> Path:
+        """Counters, RNG states, episode history and evaluation rows (``teachgym.state_io``)."""
+        return self.path / self.STATE_FILE
+
+    @property
+    def replay_buffer_file(self) -> Path | None:
+        """The off-policy replay buffer, or ``None`` when the checkpoint has none."""
+        return self.file(self.REPLAY_BUFFER_FILE)
+
+    @property
+    def manifest_file(self) -> Path:
+        """``checkpoint.json``: the step and the files; written last, so it marks completion."""
+        return self.path / _MANIFEST_FILE
 
 
 class RunDir:
@@ -110,14 +142,22 @@ class RunDir:
             ValueError: ``path`` exists and is not an empty folder (a run is never overwritten).
         """
         run = cls(path)
-        if run.path.exists() and (not run.path.is_dir() or any(run.path.iterdir())):
-            hint = " (resume it with --resume)" if is_run(run.path) else ""
-            raise ValueError(f"run folder {run.path} already exists and is not empty{hint}")
+        run.check_new()
         run.path.mkdir(parents=True, exist_ok=True)
-        state_io.write_json_atomically(run.path / CONFIG_FILE, {"format": RUN_FORMAT, **config})
+        run.write_config(config)
         if command is not None:
             run.append_command(command)
         return run
+
+    def check_new(self) -> None:
+        """Check that a new run may be written here (nothing is created).
+
+        Raises:
+            ValueError: ``path`` exists and is not an empty folder (a run is never overwritten).
+        """
+        if self.path.exists() and (not self.path.is_dir() or any(self.path.iterdir())):
+            hint = " (resume it with --resume)" if is_run(self.path) else ""
+            raise ValueError(f"run folder {self.path} already exists and is not empty{hint}")
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> RunDir:
@@ -131,26 +171,96 @@ class RunDir:
             raise NotARunError(f"{run.path} is not a folder, so not a teachgym run folder")
         if not is_run(run.path):
             raise NotARunError(
-                f"{run.path} is not a teachgym run folder: it has no {CONFIG_FILE} written by "
+                f"{run.path} is not a teachgym run folder: it has no {_CONFIG_FILE} written by "
                 f"`teachgym train` (format {RUN_FORMAT!r})"
             )
         return run
 
     def read_config(self) -> dict[str, Any]:
         """``config.json`` as written (with ``format``)."""
-        return dict(json.loads((self.path / CONFIG_FILE).read_text()))
+        return dict(json.loads(self.config_file.read_text()))
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """(Re)write ``config.json`` atomically: ``config`` with this layout's ``format``."""
+        stored = {key: value for key, value in config.items() if key != "format"}
+        state_io.write_json_atomically(self.config_file, {"format": RUN_FORMAT, **stored})
 
     def append_command(self, command: str) -> None:
         """Add one line to ``command.txt`` (rewritten atomically: old lines plus this one)."""
-        path = self.path / COMMAND_FILE
+        path = self.command_file
         old = path.read_text() if path.is_file() else ""
         state_io.write_text_atomically(path, old + command.rstrip("\n") + "\n")
 
     # ------------------------------------------------------------------ named places
     @property
+    def config_file(self) -> Path:
+        """``config.json``: the resolved ``TrainConfig``, derived seeds, library versions."""
+        return self.path / _CONFIG_FILE
+
+    @property
+    def command_file(self) -> Path:
+        """``command.txt``: the command line of the run and of every resume."""
+        return self.path / "command.txt"
+
+    @property
     def tensorboard_dir(self) -> Path:
         """Where SB3's TensorBoard writer puts its events."""
         return self.path / "tb"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        """The folder of checkpoint folders."""
+        return self.path / "checkpoints"
+
+    @property
+    def latest_checkpoint_file(self) -> Path:
+        """``checkpoints/latest.json``: name and step of the newest checkpoint (for people)."""
+        return self.checkpoints_dir / "latest.json"
+
+    @property
+    def eval_csv(self) -> Path:
+        """``eval.csv``: one row per evaluation during training (``EVAL_COLUMNS``)."""
+        return self.path / "eval.csv"
+
+    @property
+    def final_model_file(self) -> Path:
+        """The SB3 model at the end of training."""
+        return self.path / "final_model.zip"
+
+    @property
+    def teacher_file(self) -> Path:
+        """The teacher's state at the end of training (``teachgym.state_io``)."""
+        return self.path / "teacher.npz"
+
+    @property
+    def curriculum_file(self) -> Path:
+        """Every episode the teacher saw: step, params, score, raw return (``state_io``)."""
+        return self.path / "curriculum.npz"
+
+    @property
+    def final_eval_csv(self) -> Path:
+        """Per-task returns of the final test-set evaluation, as CSV."""
+        return self.path / "eval_final.csv"
+
+    @property
+    def final_eval_json(self) -> Path:
+        """The final test-set evaluation (``EvalResult.write_json``)."""
+        return self.path / "eval_final.json"
+
+    @property
+    def mastery_grid_csv(self) -> Path:
+        """Per-cell returns on the 10 × 10 grid of a 2-D space, as CSV."""
+        return self.path / "mastery_grid.csv"
+
+    @property
+    def mastery_grid_json(self) -> Path:
+        """The 10 × 10 grid evaluation (``EvalResult.write_json``); the mastery map's data."""
+        return self.path / "mastery_grid.json"
+
+    @property
+    def summary_file(self) -> Path:
+        """``summary.json``: final counters and mastery."""
+        return self.path / "summary.json"
 
     @property
     def plots_dir(self) -> Path:
@@ -158,9 +268,25 @@ class RunDir:
         return self.path / "plots"
 
     @property
-    def checkpoints_dir(self) -> Path:
-        """The folder of checkpoint folders."""
-        return self.path / CHECKPOINT_DIR
+    def teacher_samples_plot(self) -> Path:
+        """Where the teacher sampled, over time."""
+        return self.plots_dir / "teacher_samples.png"
+
+    @property
+    def learning_curve_plot(self) -> Path:
+        """% of the test set mastered and returns over training steps."""
+        return self.plots_dir / "learning_curve.png"
+
+    @property
+    def mastery_map_plot(self) -> Path:
+        """Returns on the 10 × 10 grid of a 2-D space."""
+        return self.plots_dir / "mastery_map.png"
+
+    def eval_files(self, checkpoint: str, kind: str) -> tuple[Path, Path]:
+        """Where ``teachgym eval RUN_DIR`` writes an evaluation of model ``checkpoint``
+        (``"final"`` or ``"latest"``) on test set ``kind``: ``(csv, json)``."""
+        stem = f"eval_{checkpoint}_{kind}"
+        return self.path / f"{stem}.csv", self.path / f"{stem}.json"
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(
@@ -196,14 +322,16 @@ class RunDir:
                 _fsync_file(temporary / name)
             manifest = json.dumps({"step": step, "files": list(files)}, indent=2) + "\n"
             state_io.write_atomically(
-                temporary / MANIFEST_FILE, lambda file: file.write(manifest.encode())
+                temporary / _MANIFEST_FILE, lambda file: file.write(manifest.encode())
             )
             os.rename(temporary, final)
         except BaseException:
             shutil.rmtree(temporary, ignore_errors=True)
             raise
         _fsync_dir(root)
-        state_io.write_json_atomically(root / LATEST_FILE, {"checkpoint": final.name, "step": step})
+        state_io.write_json_atomically(
+            self.latest_checkpoint_file, {"checkpoint": final.name, "step": step}
+        )
         checkpoint = Checkpoint(final, step, files)
         self._prune(max(1, keep))
         return checkpoint
@@ -230,7 +358,7 @@ class RunDir:
     def _prune(self, keep: int) -> None:
         for checkpoint in self.checkpoints()[:-keep]:
             # Manifest first: a folder half-deleted by a crash no longer counts as complete.
-            (checkpoint.path / MANIFEST_FILE).unlink(missing_ok=True)
+            checkpoint.manifest_file.unlink(missing_ok=True)
             shutil.rmtree(checkpoint.path, ignore_errors=True)
 
     def _remove_temporaries(self) -> None:
@@ -240,7 +368,7 @@ class RunDir:
     # ------------------------------------------------------------------ eval.csv
     def read_eval_rows(self) -> list[dict[str, float]]:
         """The rows of ``eval.csv`` (empty when there is none)."""
-        path = self.path / EVAL_FILE
+        path = self.eval_csv
         if not path.is_file():
             return []
         with path.open(newline="") as file:
@@ -255,12 +383,12 @@ class RunDir:
             {key: int(value) if key in counts else value for key, value in row.items()}
             for row in rows
         ]
-        write_csv_atomically(self.path / EVAL_FILE, EVAL_COLUMNS, printable)
+        write_csv_atomically(self.eval_csv, EVAL_COLUMNS, printable)
 
 
 def is_run(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` holds a ``config.json`` of ``RUN_FORMAT``."""
-    config = Path(path) / CONFIG_FILE
+    config = Path(path) / _CONFIG_FILE
     try:
         return bool(json.loads(config.read_text()).get("format") == RUN_FORMAT)
     except (OSError, ValueError, AttributeError):
@@ -281,7 +409,7 @@ def write_csv_atomically(
 
 def _read_checkpoint(folder: Path) -> Checkpoint | None:
     try:
-        manifest = json.loads((folder / MANIFEST_FILE).read_text())
+        manifest = json.loads((folder / _MANIFEST_FILE).read_text())
         files = tuple(str(name) for name in manifest["files"])
         step = int(manifest["step"])
     except (OSError, ValueError, KeyError, TypeError):

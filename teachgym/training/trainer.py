@@ -1,6 +1,6 @@
 """Train a stable-baselines3 student inside a teacher's curriculum, with a run folder, periodic
-checkpoints, test-set evaluation and resume (issue #4, items 2–6; DESIGN.md, "Curriculum
-plumbing", "Runs, evaluation, CLI", "Students").
+checkpoints, test-set evaluation and resume (``docs/design.md``, "Curriculum plumbing",
+"Agents", "Runs and evaluation").
 
 ::
 
@@ -18,10 +18,11 @@ plumbing", "Runs, evaluation, CLI", "Students").
 without importing torch) and re-exported here.
 
 The pieces: ``make_vec_env`` builds ``n_envs`` sub-envs (``DummyVecEnv`` or ``SubprocVecEnv``)
-with the observation wrapper SB3 needs; ``CurriculumVecEnv`` puts the teacher on top (in this
-process); the SB3 algorithm learns on that; ``TeacherLoggerCallback`` writes ``teacher/``
-metrics to the same TensorBoard logger; ``RunCallback`` records each finished episode for the
-plots, evaluates and checkpoints on schedule, and drives the progress bar.
+from ``teachgym.envs.env_factory``, with the observation wrapper SB3 needs;
+``CurriculumVecEnv`` puts the teacher on top (in this process); the SB3 algorithm learns on
+that; ``TeacherLoggerCallback`` writes ``teacher/`` metrics to the same TensorBoard logger;
+``RunCallback`` records each finished episode for the plots, evaluates and checkpoints on
+schedule, and drives the progress bar.
 
 Seeding. ``seed`` is split with ``numpy.random.SeedSequence`` into independent seeds for the
 teacher, the sub-envs and the model, so the teacher's stream never coincides with an env's
@@ -47,7 +48,6 @@ import shlex
 import sys
 import warnings
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -63,13 +63,14 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 from teachgym import state_io, teachers
 from teachgym._progress import progress_task
 from teachgym.agents import sb3
+from teachgym.envs.factory import env_factory, make_env, resolve_obs
 from teachgym.state_io import write_json_atomically
 from teachgym.teachers.base import Teacher
 from teachgym.teachers.curriculum import EPISODE_RETURN_KEY, TEACHER_SCORE_KEY
 from teachgym.teachers.curriculum_sb3 import CurriculumVecEnv, TeacherLoggerCallback
 from teachgym.training.config import EVAL_KINDS, VEC_ENV_CHOICES, TrainConfig, derive_seeds
 from teachgym.training.evaluation import EvalResult, evaluate, load_tasks
-from teachgym.training.runs import CONFIG_FILE, RUN_FORMAT, Checkpoint, RunDir
+from teachgym.training.runs import Checkpoint, RunDir
 
 __all__ = [
     "EVAL_KINDS",
@@ -86,13 +87,6 @@ __all__ = [
     "train",
 ]
 
-MODEL_FILE = "model.zip"
-TEACHER_FILE = "teacher.npz"
-STATE_FILE = "state.npz"
-REPLAY_BUFFER_FILE = "replay_buffer.pkl"
-FINAL_MODEL_FILE = "final_model.zip"
-CURRICULUM_FILE = "curriculum.npz"
-SUMMARY_FILE = "summary.json"
 _CHECKPOINT_FORMAT = 1
 
 
@@ -269,8 +263,7 @@ class Trainer:
         config.validate()
         _set_torch_threads(config.torch_threads)
         run_path = Path(config.run_dir or config.default_run_dir())
-        if run_path.exists() and (not run_path.is_dir() or any(run_path.iterdir())):
-            raise ValueError(f"run folder {run_path} already exists and is not empty")
+        RunDir(run_path).check_new()  # before building anything
         config.run_dir = str(run_path)
         facts = _env_facts(config)
         seeds = derive_seeds(config.seed)
@@ -345,27 +338,27 @@ class Trainer:
                 f"total_timesteps {config.total_timesteps} is below the checkpoint's step "
                 f"{checkpoint.step}"
             )
-        state = state_io.load(checkpoint.path / STATE_FILE)
+        state = state_io.load(checkpoint.state_file)
         facts = _env_facts(config)
         seeds = derive_seeds(config.seed)
         teacher = teachers.make(
             config.teacher, facts["param_space"], seed=seeds["teacher"], **config.teacher_kwargs
         )
         # Restore the teacher *before* wrapping: CurriculumVecEnv samples each sub-env's pending
-        # params at construction, and they must come from the restored teacher (issue #4).
-        teacher.load_state_dict(state_io.load(checkpoint.path / TEACHER_FILE))
+        # params at construction, and they must come from the restored teacher.
+        teacher.load_state_dict(state_io.load(checkpoint.teacher_file))
         curriculum = _make_curriculum(
             config, teacher, env_seed=_resume_env_seed(config.seed, checkpoint.step)
         )
         curriculum.ledger.episodes = int(state["episodes"])
         try:
             model = sb3.load_model(
-                str(checkpoint.path / MODEL_FILE),
+                str(checkpoint.model_file),
                 config.algorithm,
                 env=curriculum,
                 device=config.device,
             )
-            buffer_path = checkpoint.file(REPLAY_BUFFER_FILE)
+            buffer_path = checkpoint.replay_buffer_file
             if buffer_path is not None and hasattr(model, "load_replay_buffer"):
                 model.load_replay_buffer(str(buffer_path))
         except BaseException:
@@ -386,8 +379,7 @@ class Trainer:
         stored.setdefault("resumes", []).append(
             {"from_step": checkpoint.step, "checkpoint": checkpoint.path.name}
         )
-        stored.pop("format", None)
-        write_json_atomically(run.path / CONFIG_FILE, {"format": RUN_FORMAT, **stored})
+        run.write_config(stored)
         run.append_command(command or _this_command())
         model.set_logger(configure(str(run.tensorboard_dir), _log_formats(config)))
         trainer = cls(
@@ -503,13 +495,13 @@ class Trainer:
         )
 
         def write(folder: Path) -> list[str]:
-            model.save(folder / MODEL_FILE)
-            state_io.save(teacher.state_dict(), folder / TEACHER_FILE)
-            state_io.save(self.state_dict(), folder / STATE_FILE)
-            files = [MODEL_FILE, TEACHER_FILE, STATE_FILE]
+            model.save(folder / Checkpoint.MODEL_FILE)
+            state_io.save(teacher.state_dict(), folder / Checkpoint.TEACHER_FILE)
+            state_io.save(self.state_dict(), folder / Checkpoint.STATE_FILE)
+            files = [Checkpoint.MODEL_FILE, Checkpoint.TEACHER_FILE, Checkpoint.STATE_FILE]
             if save_buffer:
-                model.save_replay_buffer(folder / REPLAY_BUFFER_FILE)  # type: ignore[attr-defined]
-                files.append(REPLAY_BUFFER_FILE)
+                model.save_replay_buffer(folder / Checkpoint.REPLAY_BUFFER_FILE)  # type: ignore[attr-defined]
+                files.append(Checkpoint.REPLAY_BUFFER_FILE)
             return files
 
         return self.run.save_checkpoint(
@@ -547,15 +539,15 @@ class Trainer:
             if config.mastery_map and self.teacher.param_space.dim == 2:
                 grid = evaluation if config.eval_kind == "grid" else self.evaluate_grid()
         self.save_checkpoint()
-        self.model.save(run.path / FINAL_MODEL_FILE)
-        state_io.save(self.teacher.state_dict(), run.path / TEACHER_FILE)
-        state_io.save(self.history.state_dict(), run.path / CURRICULUM_FILE)
+        self.model.save(run.final_model_file)
+        state_io.save(self.teacher.state_dict(), run.teacher_file)
+        state_io.save(self.history.state_dict(), run.curriculum_file)
         if evaluation is not None:
-            evaluation.write_csv(run.path / "eval_final.csv")
-            evaluation.write_json(run.path / "eval_final.json")
+            evaluation.write_csv(run.final_eval_csv)
+            evaluation.write_json(run.final_eval_json)
         if grid is not None:
-            grid.write_csv(run.path / "mastery_grid.csv")
-            grid.write_json(run.path / "mastery_grid.json")
+            grid.write_csv(run.mastery_grid_csv)
+            grid.write_json(run.mastery_grid_json)
         self.model.logger.dump(self.num_timesteps)
         write_run_plots(run.path)
         summary = {
@@ -564,7 +556,7 @@ class Trainer:
             "teacher_n_updates": int(self.teacher.n_updates),
             "final_evaluation": None if evaluation is None else evaluation.summary(),
         }
-        write_json_atomically(run.path / SUMMARY_FILE, summary)
+        write_json_atomically(run.summary_file, summary)
         return TrainResult(
             run_dir=run.path,
             num_timesteps=self.num_timesteps,
@@ -697,7 +689,9 @@ def restore_rng_state(state: dict[str, Any], model: Any) -> None:
 def _env_facts(config: TrainConfig) -> dict[str, Any]:
     """Make the env once: its param space, return range, threshold and spaces; and check the
     test set exists when evaluation is on. Raises ``ValueError`` for any problem."""
-    env = sb3.make_env(config.env_id, config.env_kwargs, config.obs_wrapper, config.imports)
+    env = make_env(
+        config.env_id, obs=config.obs_wrapper, env_kwargs=config.env_kwargs, imports=config.imports
+    )
     try:
         base = env.unwrapped
         space = getattr(base, "param_space", None)
@@ -712,7 +706,7 @@ def _env_facts(config: TrainConfig) -> dict[str, Any]:
             "mastery_threshold": float(base.mastery_threshold),  # type: ignore[attr-defined]
             "action_space": env.action_space,
             "observation_space": env.observation_space,
-            "obs_wrapper": sb3.resolve_obs_wrapper(base.observation_space, config.obs_wrapper),
+            "obs_wrapper": resolve_obs(base.observation_space, config.obs_wrapper),
         }
     finally:
         env.close()
@@ -722,15 +716,14 @@ def _env_facts(config: TrainConfig) -> dict[str, Any]:
 
 
 def _make_curriculum(config: TrainConfig, teacher: Teacher, *, env_seed: int) -> CurriculumVecEnv:
-    env_factory = partial(
-        sb3.make_env,
+    make_one = env_factory(
         config.env_id,
-        dict(config.env_kwargs),
-        config.obs_wrapper,
-        list(config.imports),
+        obs=config.obs_wrapper,
+        env_kwargs=config.env_kwargs,
+        imports=tuple(config.imports),
     )
     venv = make_vec_env(
-        env_factory,
+        make_one,
         n_envs=config.n_envs,
         seed=env_seed,
         vec_env_cls=SubprocVecEnv if config.vec_env == "subproc" else DummyVecEnv,

@@ -1,5 +1,5 @@
 """A run killed with SIGKILL mid-training resumes from its last complete checkpoint with the
-teacher's history length and the step counter of that checkpoint, and finishes (issue #4)."""
+teacher's history length and the step counter of that checkpoint, and finishes."""
 
 from __future__ import annotations
 

@@ -325,10 +325,11 @@ def test_config_validation_and_json_round_trip(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown TrainConfig field"):
         TrainConfig.from_dict({**config.to_dict(), "learning_rate": 1})
     for field, value, message in (
-        ("total_timesteps", 0, "total_timesteps must be an integer ≥ 1"),
+        ("total_timesteps", 0, "total_timesteps must be a positive integer; got 0"),
         ("vec_env", "ray", "expected one of: dummy, subproc"),
-        ("eval_episodes", -1, "eval_episodes must be an integer ≥ 0"),
-        ("torch_threads", 0, "torch_threads must be None or ≥ 1"),
+        ("eval_episodes", -1, "eval_episodes must be an integer >= 0; got -1"),
+        ("torch_threads", 0, "torch_threads must be a positive integer or None; got 0"),
+        ("seed", True, "seed must be an integer >= 0; got True"),
         ("env_kwargs", [], "env_kwargs must be a dict"),
     ):
         bad = tiny_config(tmp_path, **{field: value})

@@ -1,0 +1,136 @@
+"""``teachgym eval``: % of an env's fixed test set that a trained policy masters."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from teachgym.cli._common import (
+    UsageError,
+    add_key_value_option,
+    check_output_path,
+    positive_int,
+    print_evaluation,
+)
+
+__all__ = ["add_parser", "run"]
+
+
+def add_parser(commands: Any) -> None:
+    """Add ``eval`` to the sub-parsers ``commands``."""
+    from teachgym.training.config import EVAL_KINDS
+
+    parser = commands.add_parser(
+        "eval",
+        help="%% of an env's fixed test set a trained policy masters",
+        description=(
+            "Run the deterministic policy on the env's fixed test set (teachgym.envs.test_set) "
+            "and report the %% of tasks mastered (return above the env's mastery threshold), "
+            "writing per-task returns as CSV and JSON. Give a run folder, or --model and --env."
+        ),
+    )
+    parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR", help="a run folder")
+    parser.add_argument("--model", type=Path, metavar="FILE.zip", help="a saved SB3 model")
+    parser.add_argument("--env", metavar="ENV", help="env id of --model")
+    parser.add_argument("--algo", metavar="NAME", help="algorithm of --model (default: ppo)")
+    add_key_value_option(
+        parser,
+        "--env-kwarg",
+        "env_kwargs",
+        "constructor option of --env (as in training); repeatable",
+        default=[],
+    )
+    parser.add_argument(
+        "--obs", dest="obs_wrapper", metavar="WRAPPER", help="observation wrapper of --model"
+    )
+    parser.add_argument(
+        "--import", dest="imports", action="append", default=[], metavar="MODULE",
+        help="module to import first (your envs); repeatable",
+    )  # fmt: skip
+    parser.add_argument(
+        "--checkpoint",
+        choices=("final", "latest"),
+        default="final",
+        help="RUN_DIR's final model (default) or its newest checkpoint",
+    )
+    parser.add_argument(
+        "--kind", choices=EVAL_KINDS, help="test set: uniform (50 draws) or grid (10 × 10, 2-D)"
+    )
+    parser.add_argument("--episodes", type=positive_int, help="episodes per task (default: 1)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE",
+        help="where the per-task returns go (.csv or .json); default: RUN_DIR/eval_<checkpoint>"
+        "_<kind>.csv and .json, or beside --model",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(handler=run, prog=parser.prog)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate a run folder's model (or a model file), print the result and write it."""
+    from teachgym.agents.sb3 import load_model
+    from teachgym.training.evaluation import evaluate, evaluate_run
+    from teachgym.training.runs import RunDir
+
+    if args.out is not None and args.out.suffix.lower() not in (".csv", ".json"):
+        raise UsageError(f"--out must end in .csv or .json; got {str(args.out)!r}")
+    progress = not args.no_progress
+    try:
+        if args.run_dir is not None:
+            extra = [
+                option
+                for option, value in (
+                    ("--model", args.model), ("--env", args.env), ("--algo", args.algo),
+                    ("--env-kwarg", args.env_kwargs), ("--obs", args.obs_wrapper),
+                    ("--import", args.imports),
+                )
+                if value
+            ]  # fmt: skip
+            if extra:
+                raise UsageError(
+                    f"RUN_DIR has its own model and env; drop {', '.join(extra)} (or drop RUN_DIR)"
+                )
+            result = evaluate_run(
+                args.run_dir,
+                checkpoint=args.checkpoint,
+                kind=args.kind,
+                episodes=args.episodes,
+                device=args.device,
+                progress=progress,
+            )
+            default_paths = RunDir(args.run_dir).eval_files(args.checkpoint, result.kind)
+        else:
+            if args.model is None or args.env is None:
+                raise UsageError("give a RUN_DIR, or both --model FILE.zip and --env ENV")
+            model = load_model(str(args.model), args.algo or "ppo", device=args.device)
+            result = evaluate(
+                model,
+                args.env,
+                env_kwargs=dict(args.env_kwargs),
+                obs_wrapper=args.obs_wrapper or "auto",
+                kind=args.kind or "uniform",
+                episodes=args.episodes or 1,
+                imports=args.imports,
+                progress=progress,
+            )
+            stem = args.model.with_name(f"{args.model.stem}_eval_{result.kind}")
+            default_paths = (stem.with_suffix(".csv"), stem.with_suffix(".json"))
+    except (ValueError, FileNotFoundError) as error:
+        raise UsageError(str(error)) from None
+    if args.out is None:
+        written = list(default_paths)
+    else:
+        check_output_path(args.out, "--out")
+        written = [args.out]
+    for path in written:
+        if path.suffix.lower() == ".csv":
+            result.write_csv(path)
+        else:
+            result.write_json(path)
+    print_evaluation(result)
+    print(f"Per-task returns written to {', '.join(str(path) for path in written)}")
+    return 0
