@@ -89,7 +89,7 @@ def param_space(env_id: str, **env_kwargs: Any) -> ParamSpace:
 def env_info(env_id: str, **env_kwargs: Any) -> dict[str, Any]:
     """An env's ``param_space``, ``return_range`` and ``mastery_threshold`` (makes it once)."""
     env_id = _check_env_id(env_id)
-    env = gym.make(env_id, **env_kwargs)
+    env = make_env(env_id, obs="none", env_kwargs=env_kwargs)
     try:
         base = env.unwrapped
         return {

@@ -14,6 +14,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from teachgym.envs.factory import make_env
+
 __all__ = ["GridPlayer", "record_episode", "register_known_envs", "save_gif"]
 
 
@@ -62,7 +64,8 @@ def record_episode(
     if max_steps < 1:
         raise ValueError(f"max_steps must be a positive integer; got {max_steps}")
     register_known_envs()
-    env = gym.make(env_id, render_mode="rgb_array", **dict(env_kwargs or {}))
+    kwargs = {**(env_kwargs or {}), "render_mode": "rgb_array"}
+    env = make_env(env_id, obs="none", env_kwargs=kwargs)
     try:
         _, _ = env.reset(seed=seed, options=_reset_options(env, params))
         env.action_space.seed(seed)
@@ -134,7 +137,9 @@ class GridPlayer:
         from minigrid.minigrid_env import MiniGridEnv
 
         register_known_envs()
-        self.env = gym.make(env_id, render_mode="human", **dict(env_kwargs or {}))
+        self.env = make_env(
+            env_id, obs="none", env_kwargs={**(env_kwargs or {}), "render_mode": "human"}
+        )
         if not isinstance(self.env.unwrapped, MiniGridEnv):
             self.env.close()
             raise ValueError(
