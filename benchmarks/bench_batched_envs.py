@@ -1,0 +1,65 @@
+"""Random-action steps/s of ``BatchedGridNavigation`` (resets included), per ``num_envs``.
+
+Usage: ``python benchmarks/bench_batched_envs.py [--num-envs 1024 4096] [--steps 200]
+[--device cpu]``. Not a test; the figures go to BENCHMARKS.md once issue 13 lands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from teachgym.envs.batched import BatchedGridNavigation
+
+PARAMS = {
+    "centre": [10.0, 0.5, 0.25, 0.3],
+    "hardest": [15.0, 1.0, 0.5, 0.6],
+}
+
+
+def bench(num_envs: int, steps: int, device: str, params: list[float] | None) -> float:
+    env = BatchedGridNavigation(num_envs, device=device, seed=0)
+    generator = torch.Generator(device=device).manual_seed(0)
+    if params is not None:
+        env.set_next_params(range(num_envs), [params] * num_envs)
+    env.reset()
+    actions = torch.randint(0, 7, (steps, num_envs), device=device, generator=generator)
+    for t in range(5):  # warm-up
+        env.step(actions[t])
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for t in range(steps):
+        if params is not None:
+            env.pending_params.copy_(env.params)  # keep every episode at these params
+            env.has_pending.fill_(True)
+        env.step(actions[t])
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return num_envs * steps / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--num-envs", type=int, nargs="+", default=[1024, 4096])
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch intra-op threads (on a busy 2-core machine, 2 threads run ~20x slower)",
+    )
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
+    for num_envs in args.num_envs:
+        for name, params in [("uniform", None), *PARAMS.items()]:
+            rate = bench(num_envs, args.steps, args.device, params)
+            print(f"num_envs {num_envs:>6}  params {name:<8} {rate:>12,.0f} steps/s")
+
+
+if __name__ == "__main__":
+    main()
