@@ -1,7 +1,8 @@
-"""Random-action steps/s of ``BatchedGridNavigation`` (resets included), per ``num_envs``.
+"""Random-action steps/s of the batched grid envs (resets included), per family and ``num_envs``.
 
-Usage: ``python benchmarks/bench_batched_envs.py [--num-envs 1024 4096] [--steps 200]
-[--device cpu]``. Not a test; the figures go to BENCHMARKS.md once issue 13 lands.
+Usage: ``python benchmarks/bench_batched_envs.py [--family navigation key_door]
+[--num-envs 1024 4096] [--steps 200] [--device cpu]``. Not a test; the figures go to
+BENCHMARKS.md once issue 13 lands.
 """
 
 from __future__ import annotations
@@ -11,16 +12,28 @@ import time
 
 import torch
 
-from teachgym.envs.batched import BatchedGridNavigation
+from teachgym.envs.batched import BatchedGridEnv, BatchedGridKeyDoor, BatchedGridNavigation
 
-PARAMS = {
-    "centre": [10.0, 0.5, 0.25, 0.3],
-    "hardest": [15.0, 1.0, 0.5, 0.6],
+FAMILIES: dict[str, tuple[type[BatchedGridEnv], dict[str, list[float]]]] = {
+    "navigation": (
+        BatchedGridNavigation,
+        {"centre": [10.0, 0.5, 0.25, 0.3], "hardest": [15.0, 1.0, 0.5, 0.6]},
+    ),
+    "key_door": (
+        BatchedGridKeyDoor,
+        {"centre": [2.0, 0.625, 3.0], "hardest": [4.0, 0.99, 6.0]},
+    ),
 }
 
 
-def bench(num_envs: int, steps: int, device: str, params: list[float] | None) -> float:
-    env = BatchedGridNavigation(num_envs, device=device, seed=0)
+def bench(
+    family: type[BatchedGridEnv],
+    num_envs: int,
+    steps: int,
+    device: str,
+    params: list[float] | None,
+) -> float:
+    env = family(num_envs, device=device, seed=0)
     generator = torch.Generator(device=device).manual_seed(0)
     if params is not None:
         env.set_next_params(range(num_envs), [params] * num_envs)
@@ -43,6 +56,7 @@ def bench(num_envs: int, steps: int, device: str, params: list[float] | None) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--family", nargs="+", choices=sorted(FAMILIES), default=sorted(FAMILIES))
     parser.add_argument("--num-envs", type=int, nargs="+", default=[1024, 4096])
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--device", default="cpu")
@@ -55,10 +69,15 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
-    for num_envs in args.num_envs:
-        for name, params in [("uniform", None), *PARAMS.items()]:
-            rate = bench(num_envs, args.steps, args.device, params)
-            print(f"num_envs {num_envs:>6}  params {name:<8} {rate:>12,.0f} steps/s")
+    for family_name in args.family:
+        family, presets = FAMILIES[family_name]
+        for num_envs in args.num_envs:
+            for name, params in [("uniform", None), *presets.items()]:
+                rate = bench(family, num_envs, args.steps, args.device, params)
+                print(
+                    f"{family_name:<10} num_envs {num_envs:>6}  params {name:<8} "
+                    f"{rate:>12,.0f} steps/s"
+                )
 
 
 if __name__ == "__main__":
