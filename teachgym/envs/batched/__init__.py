@@ -3,8 +3,13 @@
 A batched env holds every sub-env's state as tensors of shape ``(num_envs, …)`` on one device and
 steps all of them with a few tensor operations. ``BatchedGridEnv`` (``base.py``) holds the state,
 the MiniGrid dynamics, the observation, autoreset and the per-env params; a family subclasses it
-and implements ``_generate``. This package imports only torch and numpy (never MiniGrid), so it
-loads fast and runs on CPU or GPU.
+and implements ``_generate``. This package imports only torch, numpy and Gymnasium (never
+MiniGrid), so it loads fast and runs on CPU or GPU.
+
+Faces: a ``BatchedGridEnv`` is itself a Gymnasium ``VectorEnv`` of torch tensors (autoreset
+``same_step``); ``BatchedNumpyVectorEnv`` is the same env returning NumPy arrays; and
+``teachgym.envs.batched.sb3.BatchedSB3VecEnv`` (imported from its module: it needs the ``train``
+extra) is a stable-baselines3 ``VecEnv`` with ``GridFlatObs``-equal observations.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from teachgym.envs.batched.grid_navigation import (
     GRID_NAVIGATION_PARAM_SPACE,
     BatchedGridNavigation,
 )
+from teachgym.envs.batched.numpy_vector import BatchedNumpyVectorEnv
 
 __all__ = [
     "GRID_KEY_DOOR_PARAM_SPACE",
@@ -22,4 +28,5 @@ __all__ = [
     "BatchedGridEnv",
     "BatchedGridKeyDoor",
     "BatchedGridNavigation",
+    "BatchedNumpyVectorEnv",
 ]

@@ -23,13 +23,29 @@ the ``done`` action a meaning). Everything else lives here, once:
   empty). Visibility is MiniGrid's ``Grid.process_vis`` rule: walls and closed or locked doors are
   opaque (``see_behind``), everything else lets light through; cells not seen encode as
   ``(0, 0, 0)``. ``direction`` ``(num_envs,)`` int64. No ``mission`` text (a constant).
-- **Autoreset**: Gymnasium's ``same_step`` mode: the step on which an env's episode ends returns
-  the *next* episode's first observation for that env; the finished episode's last observation is
-  in ``info["final_obs"]`` (a full batch, meaningful where ``info["_final_obs"]`` is true), its
-  params in ``info["final_params"]``. Rewards and flags are those of the finished step.
+- **Autoreset**: Gymnasium's ``same_step`` mode (``metadata["autoreset_mode"]`` is
+  ``AutoresetMode.SAME_STEP``): the step on which an env's episode ends returns the *next*
+  episode's first observation for that env. On such a step (and only then) the info holds, as full
+  batches meaningful where the env's episode ended:
+
+  - ``final_obs``: the finished episode's last observation (a batched dict), mask ``_final_obs``;
+  - ``final_info``: the finished step's own info, ``{"params": (n, dim), "_params": mask}``, mask
+    ``_final_info`` (Gymnasium's ``SyncVectorEnv`` key; a ``dict`` of batches here rather than
+    Gymnasium's per-env rows, because every env's info has the same keys);
+  - ``final_params`` ``(n, dim)`` float64, ``final_return`` ``(n,)`` float64 (the undiscounted
+    return, summed in float64 from the rewards before their cast to float32) and
+    ``final_length`` ``(n,)`` int64: each finished episode's params, return and length, so a
+    teacher pairs them exactly.
+
+  Rewards and flags are those of the finished step.
 - **Params per env**: ``set_next_params(indices, params)`` fills a pending slot per env, used (and
   emptied) by that env's next reset; envs with an empty slot draw params uniformly from the
-  generator. ``info["params"]`` holds each env's current episode params.
+  generator. ``info["params"]`` holds each env's current episode params, on every reset and step
+  (after an autoreset: the new episode's).
+- **Interface**: a ``gymnasium.vector.VectorEnv`` whose ``reset`` and ``step`` take and return
+  torch tensors on the env's device (the torch-tensor interface, for on-device learners). The
+  NumPy face (``numpy_vector.BatchedNumpyVectorEnv``) and the stable-baselines3 face
+  (``sb3.BatchedSB3VecEnv``) wrap it.
 
 On this CPU build of torch, tensor-indexed reads and writes (``t[idx]``, ``t[idx] = v``) are about
 1000× slower than ``index_select`` / ``index_copy_`` / ``gather`` / ``scatter_``: the step and the
@@ -44,6 +60,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
 
 from teachgym.checks import check_int
 from teachgym.spaces import ParamSpace
@@ -145,11 +164,17 @@ def _row_table(size: int) -> torch.Tensor:
     return table
 
 
-class BatchedGridEnv:
+class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
     """``num_envs`` envs of one grid family stepped together as tensors on one device.
 
     See the module docstring for the dynamics, observation and autoreset. A subclass sets the
     class attributes below and implements ``_generate``.
+
+    Spaces (Gymnasium's; the tensors ``step`` returns fit them once moved to NumPy):
+    ``single_observation_space`` is ``Dict(image=Box(0, 255, (7, 7, 3), uint8),
+    direction=Discrete(4))`` (MiniGrid's, without the constant ``mission``),
+    ``observation_space`` its batch; ``single_action_space`` is ``Discrete(7)``,
+    ``action_space`` ``MultiDiscrete([7] * num_envs)``.
 
     Args:
         num_envs: How many envs, at least 1.
@@ -170,7 +195,11 @@ class BatchedGridEnv:
         pending_params: ``(num_envs, dim)`` float64, the pending slot (valid where
             ``has_pending`` is true).
         has_pending: ``(num_envs,)`` bool.
+        episode_return: ``(num_envs,)`` float64, the current episode's undiscounted return.
     """
+
+    # A plain class attribute, as Gymnasium declares it (VectorEnv.metadata).
+    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP}  # noqa: RUF012
 
     #: The family's params (names, bounds, defaults), equal to the MiniGrid-based family's.
     param_space: ClassVar[ParamSpace]
@@ -200,6 +229,16 @@ class BatchedGridEnv:
         self.params = torch.zeros(n, dim, dtype=torch.float64, device=dev)
         self.pending_params = torch.zeros(n, dim, dtype=torch.float64, device=dev)
         self.has_pending = torch.zeros(n, dtype=torch.bool, device=dev)
+        self.episode_return = torch.zeros(n, dtype=torch.float64, device=dev)
+        self.single_observation_space = spaces.Dict(
+            {
+                "image": spaces.Box(0, 255, (VIEW_SIZE, VIEW_SIZE, 3), dtype=np.uint8),
+                "direction": spaces.Discrete(4),
+            }
+        )
+        self.observation_space = batch_space(self.single_observation_space, n)
+        self.single_action_space = spaces.Discrete(self.num_actions)
+        self.action_space = batch_space(self.single_action_space, n)
         # Constants on the device.
         self._low = torch.tensor(self.param_space.low.copy(), dtype=torch.float64, device=dev)
         self._high = torch.tensor(self.param_space.high.copy(), dtype=torch.float64, device=dev)
@@ -244,15 +283,45 @@ class BatchedGridEnv:
         return torch.rand(*shape, device=self.device, generator=self.generator)
 
     # ------------------------------------------------------------------ public API
-    def reset(self, *, seed: int | None = None) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-        """Start a new episode in every env (pending params, else a uniform draw).
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+        """Start a new episode in every env (or in ``options["reset_mask"]``'s).
+
+        Each new episode's params are, in order of precedence: its row of ``options["params"]``
+        (the pending slot is then left as it is, for the next reset), its pending slot
+        (``set_next_params``, emptied), a uniform draw from the generator.
+
+        Args:
+            seed: Reseeds the env's generator (all envs share it: one seed, not one per env).
+            options: ``{"params": (num_envs, dim) array, "reset_mask": (num_envs,) bool}``, both
+                optional; rows of ``params`` outside the mask are ignored (but checked).
 
         Returns:
-            ``(obs, info)``; ``info["params"]`` is the ``(num_envs, dim)`` params of the episodes.
+            ``(obs, info)``; ``info["params"]`` is the ``(num_envs, dim)`` params of every env's
+            episode (the running ones' outside the mask).
+
+        Raises:
+            ValueError: an unknown option, or one of the wrong shape; nothing is changed.
         """
+        mask = None
+        params = None
+        if options is not None:
+            if not isinstance(options, dict) or set(options) - {"params", "reset_mask"}:
+                raise ValueError(
+                    f"options may hold only 'params' and 'reset_mask'; got {options!r}"
+                )
+            if options.get("params") is not None:
+                params = self._check_params(options["params"], self.num_envs)
+            if options.get("reset_mask") is not None:
+                mask = self._check_mask(options["reset_mask"])
         if seed is not None:
             self._seed(seed)
-        self._reset_envs(torch.arange(self.num_envs, device=self.device))
+        if mask is None:
+            index = torch.arange(self.num_envs, device=self.device)
+        else:
+            index = mask.nonzero().squeeze(1)
+        self._reset_envs(index, None if params is None else params.index_select(0, index))
         return self.observe(), {"params": self.params.clone()}
 
     def step(
@@ -323,11 +392,17 @@ class BatchedGridEnv:
         truncated = self.step_count >= self.max_steps
         obs = self.observe()
         done = terminated | truncated
+        self.episode_return += reward
         info: dict[str, Any] = {}
         if bool(done.any()):
+            final_params = self.params.clone()
             info["final_obs"] = obs
             info["_final_obs"] = done
-            info["final_params"] = self.params.clone()
+            info["final_info"] = {"params": final_params, "_params": done}
+            info["_final_info"] = done
+            info["final_params"] = final_params
+            info["final_return"] = self.episode_return.clone()
+            info["final_length"] = self.step_count.clone()
             reset = done.nonzero().squeeze(1)
             self._reset_envs(reset)
             fresh = self._image(
@@ -440,6 +515,7 @@ class BatchedGridEnv:
         self.carrying.index_copy_(0, index, hand.to(torch.uint8))
         self.max_steps.index_copy_(0, index, limit)
         self.step_count.index_fill_(0, index, 0)
+        self.episode_return.index_fill_(0, index, 0.0)
         if vectors is not None:
             self.params.index_copy_(0, index, vectors)
 
@@ -486,10 +562,18 @@ class BatchedGridEnv:
         return (packed[:, None, :] & self._bit[None, :, None]) != 0
 
     # ------------------------------------------------------------------ resets
-    def _reset_envs(self, index: torch.Tensor) -> None:
-        """New episodes in envs ``index``: params from the pending slot or a draw, then layouts."""
+    def _reset_envs(self, index: torch.Tensor, chosen: torch.Tensor | None = None) -> None:
+        """New episodes in envs ``index``: params ``chosen`` (``(k, dim)``, checked; the pending
+        slots stay), else from the pending slot or a draw; then layouts."""
         k = len(index)
         if k == 0:
+            return
+        if chosen is not None:
+            self.params.index_copy_(0, index, chosen)
+            self.step_count.index_fill_(0, index, 0)
+            self.episode_return.index_fill_(0, index, 0.0)
+            self.carrying.index_fill_(0, index, 0)
+            self._generate(index, chosen)
             return
         drawn = self._low + torch.rand(
             k,
@@ -503,6 +587,7 @@ class BatchedGridEnv:
         self.has_pending.index_fill_(0, index, False)
         self.params.index_copy_(0, index, params)
         self.step_count.index_fill_(0, index, 0)
+        self.episode_return.index_fill_(0, index, 0.0)
         self.carrying.index_fill_(0, index, 0)
         self._generate(index, params)
 
@@ -534,6 +619,12 @@ class BatchedGridEnv:
                 f"{tensor[bad][:5].tolist()}"
             )
         return tensor
+
+    def _check_mask(self, mask: Any) -> torch.Tensor:
+        array = mask.detach().cpu().numpy() if isinstance(mask, torch.Tensor) else np.asarray(mask)
+        if array.dtype != np.bool_ or array.shape != (self.num_envs,):
+            raise ValueError(f"reset_mask must be a ({self.num_envs},) bool array; got {mask!r}")
+        return torch.as_tensor(array, device=self.device)
 
     def _check_indices(self, indices: Any) -> torch.Tensor:
         if isinstance(indices, torch.Tensor):
