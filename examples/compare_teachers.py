@@ -32,19 +32,66 @@ def run_one(config: TrainConfig) -> str:
     return str(config.run_dir)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--env", default="teachgym/GridNavigation-v0")
-    parser.add_argument("--teachers", nargs="+", default=["random", "alp-gmm"])
-    parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed, ...")
-    parser.add_argument("--steps", type=int, default=20_000)
-    parser.add_argument("--eval-interval", type=int, default=5_000)
-    parser.add_argument("--n-envs", type=int, default=4)
-    parser.add_argument("--algo", default="ppo")
-    parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes)")
-    parser.add_argument("--out", type=Path, default=Path("runs/compare"))
-    args = parser.parse_args()
+def positive_int(text: str) -> int:
+    """An argparse type: an integer ≥ 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {value}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: an integer ≥ 0."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer; got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The script's options, each with its help and default (``--help``)."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--env", default="teachgym/GridNavigation-v0", help="teachgym env id")
+    parser.add_argument(
+        "--teachers",
+        nargs="+",
+        default=["random", "alp-gmm"],
+        metavar="NAME",
+        help="registered teacher names (teachgym list), one curve each",
+    )
+    parser.add_argument("--seeds", type=positive_int, default=2, help="seeds per teacher")
+    parser.add_argument(
+        "--first-seed", type=non_negative_int, default=0, help="seeds are first-seed, …"
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, default=20_000, help="training steps of each run"
+    )
+    parser.add_argument(
+        "--eval-interval",
+        type=non_negative_int,
+        default=5_000,
+        help="steps between test-set evaluations (the curves' points); 0: only the final "
+        "evaluation, drawn as one point per teacher",
+    )
+    parser.add_argument("--n-envs", type=positive_int, default=4, help="parallel envs of each run")
+    parser.add_argument("--algo", default="ppo", help="stable-baselines3 algorithm name")
+    parser.add_argument(
+        "--jobs", type=positive_int, default=1, help="runs trained in parallel (processes)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/compare"),
+        help="folder of the run folders, mastery_curves.png and results.json",
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
 
     configs = [
         TrainConfig(

@@ -17,6 +17,16 @@ from gymnasium import spaces
 
 ParamsLike = Mapping[str, float] | Sequence[float] | np.ndarray
 
+# Values Python or NumPy would turn into a float but that are not a parameter value: text
+# ("1.5" from a config file), booleans (as ``teachgym.checks`` rejects them) and None (NaN).
+_NOT_NUMBERS = (str, bytes, bool, np.bool_, type(None))
+
+
+def _check_number(name: str, value: Any) -> None:
+    if isinstance(value, _NOT_NUMBERS):
+        shown = value.item() if isinstance(value, np.generic) else value  # '1.5', not np.str_
+        raise ValueError(f"parameter {name!r} must be a number; got {shown!r}")
+
 
 class ParamSpace:
     """An ordered set of named, bounded, continuous parameters.
@@ -202,7 +212,8 @@ class ParamSpace:
         """Validate ``params`` (a full or partial dict, or a vector) and return a new vector.
 
         Raises:
-            ValueError: wrong length, unknown or missing names, non-finite or out-of-range values.
+            ValueError: wrong length, unknown or missing names, values that are not numbers
+                (text such as ``"1.5"``, bools, ``None``), non-finite or out-of-range values.
         """
         if isinstance(params, Mapping):
             return self.validate(self._dict_to_vector(params))
@@ -219,6 +230,8 @@ class ParamSpace:
         Raises:
             ValueError: naming the offending parameter, its value and its range.
         """
+        if not (isinstance(vector, np.ndarray) and vector.dtype.kind in "iuf"):
+            self._reject_non_numbers(vector)
         try:
             array = np.array(vector, dtype=np.float64)
         except (TypeError, ValueError):
@@ -252,6 +265,16 @@ class ParamSpace:
             return False
         return True
 
+    def _reject_non_numbers(self, vector: Any) -> None:
+        """Raise for a vector of ``dim`` entries holding text, a bool or ``None``: NumPy would
+        convert ``"1.5"`` and ``True`` to floats, and ``None`` to NaN."""
+        if isinstance(vector, (str, bytes)) or not hasattr(vector, "__len__"):
+            return  # not a sequence: the conversion below reports it
+        if len(vector) != self.dim:
+            return  # the shape check reports it
+        for name, value in zip(self._names, vector, strict=True):
+            _check_number(name, value)
+
     def _dict_to_vector(self, params: Mapping[str, float]) -> np.ndarray:
         unknown = [name for name in params if name not in self._index]
         if unknown:
@@ -266,6 +289,7 @@ class ParamSpace:
         vector = np.empty(self.dim, dtype=np.float64)
         for i, name in enumerate(self._names):
             value = params[name] if name in params else self._defaults[i]  # type: ignore[index]
+            _check_number(name, value)
             try:
                 vector[i] = float(value)
             except (TypeError, ValueError):

@@ -121,3 +121,31 @@ def test_invalid_spaces_are_rejected(names, low, high, defaults, message):
 def test_bounds_are_read_only(stumps):
     with pytest.raises(ValueError):
         stumps.low[0] = -1.0
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"stump_height": "1.5"}, "'stump_height' must be a number; got '1.5'"),
+        ({"stump_height": b"1"}, "'stump_height' must be a number; got b'1'"),
+        ({"stump_height": True}, "'stump_height' must be a number; got True"),
+        (["1.5", "2"], "'stump_height' must be a number; got '1.5'"),
+        ([1.5, "2"], "'obstacle_spacing' must be a number; got '2'"),
+        (np.array(["1.5", "2"]), "'stump_height' must be a number; got '1.5'"),
+        ([True, 2.0], "'stump_height' must be a number; got True"),
+        ([1.0, None], "'obstacle_spacing' must be a number; got None"),
+    ],
+)
+def test_strings_and_bools_are_not_numbers(stumps, params, message):
+    # float("1.5") and np.array(["1.5"], dtype=float) both succeed: a parameter given as text
+    # (a config file, a CLI string) must fail where it enters, as any other bad value does.
+    with pytest.raises(ValueError, match=message):
+        stumps.to_vector(params)
+    assert not stumps.contains(params)
+
+
+def test_numeric_scalars_of_any_kind_are_numbers(stumps):
+    vector = stumps.to_vector({"stump_height": np.float32(1.5), "obstacle_spacing": 2})
+    np.testing.assert_array_equal(vector, [1.5, 2.0])
+    np.testing.assert_array_equal(stumps.to_vector([np.int64(1), 2.5]), [1.0, 2.5])
+    np.testing.assert_array_equal(stumps.to_vector(np.array([1, 2], dtype=np.int32)), [1, 2])

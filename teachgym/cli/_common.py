@@ -1,5 +1,5 @@
 """What several commands share: the usage error, argument types, ``KEY=VALUE`` options, the env
-arguments of ``play`` and ``render``, output-path checks and the evaluation line."""
+arguments of ``play`` and ``render``, ``--import``, output-path checks and the evaluation line."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ __all__ = [
     "Handler",
     "UsageError",
     "add_env_arguments",
+    "add_import_option",
     "add_key_value_option",
     "check_output_path",
     "env_arguments",
+    "import_user_modules",
     "int_at_least",
     "name_value",
     "non_negative_int",
@@ -137,6 +139,37 @@ def env_arguments(
         except ValueError:
             raise UsageError(f"--param {name}={raw}: expected a number") from None
     return args.env, params or None, dict(args.env_kwargs)
+
+
+# ---------------------------------------------------------------------------------- --import
+def add_import_option(parser: argparse.ArgumentParser) -> None:
+    """``--import MODULE`` (repeatable; ``dest="imports"``). ``train`` has its own, generated
+    from ``TrainConfig.imports``."""
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a module to import first, e.g. one that registers your teachers: a module name "
+        "(found on the Python path or in the current directory) or a path to a .py file; "
+        "repeatable",
+    )
+
+
+def import_user_modules(entries: list[str]) -> list[str]:
+    """Import the ``--import`` modules; returns them resolved (absolute paths for files and for
+    modules of the current directory, see ``teachgym.training.config.resolve_imports``).
+
+    Raises:
+        UsageError: a module that cannot be found or fails to import, named with the reason.
+    """
+    from teachgym.training.config import resolve_imports  # light: NumPy only
+
+    try:
+        return resolve_imports(entries)
+    except ValueError as error:
+        raise UsageError(str(error).replace("imports: ", "--import: ", 1)) from None
 
 
 # ---------------------------------------------------------------------------------- output

@@ -13,7 +13,9 @@ from typing import Any
 from teachgym import state_io
 from teachgym.cli._common import (
     UsageError,
+    add_import_option,
     check_output_path,
+    import_user_modules,
     non_negative_int,
     positive_int,
 )
@@ -42,7 +44,8 @@ def add_parser(commands: Any) -> None:
         nargs="+",
         action="extend",
         metavar="NAME",
-        help=f"teachers to compare (default: {' '.join(DEFAULT_TEACHERS)})",
+        help=f"teachers to compare, your own (see --import) included (default: "
+        f"{' '.join(DEFAULT_TEACHERS)})",
     )
     toy.add_argument("--seeds", type=positive_int, default=5, help="seeds per teacher (default: 5)")
     toy.add_argument(
@@ -79,6 +82,7 @@ def add_parser(commands: Any) -> None:
         help="a teacher hyperparameter, VALUE parsed as JSON when it can be "
         "(e.g. alp-gmm.fit_rate=100); repeatable",
     )
+    add_import_option(toy)
     toy.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     toy.set_defaults(handler=run_toy, prog=toy.prog)
 
@@ -87,6 +91,7 @@ def run_toy(args: argparse.Namespace) -> int:
     """Run the toy benchmark, print its table and write the JSON asked for."""
     from teachgym.bench.toy import DEFAULT_TEACHERS, ToyBenchConfig, bench_toy
 
+    import_user_modules(args.imports)  # their teachers count in --teachers and --set
     teacher_kwargs: dict[str, dict[str, Any]] = {}
     for teacher, key, value in args.settings:
         teacher_kwargs.setdefault(teacher, {})[key] = value

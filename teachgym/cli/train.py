@@ -24,6 +24,7 @@ from typing import Any
 from teachgym.cli._common import (
     UsageError,
     add_key_value_option,
+    import_user_modules,
     int_at_least,
     print_evaluation,
 )
@@ -87,7 +88,14 @@ def run(args: argparse.Namespace) -> int:
         value = getattr(args, option.field)
         if value is not None:
             values[option.field] = dict(value) if option.kind is dict else value
-    command = shlex.join(["teachgym", *args.argv])
+    argv = list(args.argv)
+    if values.get("imports") and args.resume is None:
+        # Before anything is built, and recorded resolved: the config and command.txt then
+        # import them again from any directory.
+        resolved = import_user_modules(values["imports"])
+        argv = _with_imports(argv, resolved)
+        values["imports"] = resolved
+    command = shlex.join(["teachgym", *argv])
     try:
         if args.resume is not None:
             fixed = [
@@ -130,6 +138,25 @@ def run(args: argparse.Namespace) -> int:
     if result.evaluation is not None:
         print_evaluation(result.evaluation)
     return 0
+
+
+def _with_imports(argv: list[str], resolved: list[str]) -> list[str]:
+    """``argv`` with the value of each ``--import`` replaced by its resolved form (unchanged if
+    the options cannot be matched one to one, e.g. an abbreviated ``--imp``)."""
+    flag = "--import"
+    if sum(token == flag or token.startswith(f"{flag}=") for token in argv) != len(resolved):
+        return argv
+    values = iter(resolved)
+    recorded, replace_next = [], False
+    for token in argv:
+        if replace_next:
+            token, replace_next = next(values), False
+        elif token == flag:
+            replace_next = True
+        elif token.startswith(f"{flag}="):
+            token = f"{flag}={next(values)}"
+        recorded.append(token)
+    return recorded
 
 
 # ---------------------------------------------------------------------------------- the generator

@@ -51,21 +51,46 @@ __all__ = [
     "wrap_obs",
 ]
 
-# (id, entry point, max_episode_steps or None when the env truncates itself)
-_REGISTRY: tuple[tuple[str, str, int | None], ...] = (
-    ("teachgym/StumpTracks-v0", "teachgym.envs.walkers.stump_tracks:StumpTracks", 2000),
-    ("teachgym/HexagonTracks-v0", "teachgym.envs.walkers.hexagon_tracks:HexagonTracks", 2000),
-    ("teachgym/GridNavigation-v0", "teachgym.envs.grids.grid_navigation:GridNavigation", None),
-    ("teachgym/GridKeyDoor-v0", "teachgym.envs.grids.grid_key_door:GridKeyDoor", None),
-    ("teachgym/NoisyRooms-v0", "teachgym.envs.grids.noisy_rooms:NoisyRooms", None),
-    ("teachgym/NoisyTVRooms-v0", "teachgym.envs.grids.noisy_tv:NoisyTVRooms", None),
+# (id, entry point, max_episode_steps, reward_threshold), as Gymnasium's specs carry them.
+#
+# max_episode_steps: the Box2D tracks end after 2,000 steps (TimeLimit). The grid families
+# truncate themselves (MiniGrid's own max_steps, which also scales their reward) and have no one
+# fixed limit: GridNavigation's and GridKeyDoor's follows the episode's params (room size, rooms),
+# NoisyRooms' and NoisyTVRooms' is their `max_steps` constructor argument, which a spec limit
+# would silently cut. So None.
+# reward_threshold: the env's mastery threshold (returns above it count as mastered): 230 on the
+# tracks (Portelas et al. 2019). A grid episode is mastered when its return is above 0 (the goal
+# reached); as a spec threshold 0 would read as "solved" at any return, since tools compare the
+# mean return with >= (SB3's StopTrainingOnRewardThreshold), so None; `mastery_threshold` says it.
+_REGISTRY: tuple[tuple[str, str, int | None, float | None], ...] = (
+    ("teachgym/StumpTracks-v0", "teachgym.envs.walkers.stump_tracks:StumpTracks", 2000, 230.0),
+    (
+        "teachgym/HexagonTracks-v0",
+        "teachgym.envs.walkers.hexagon_tracks:HexagonTracks",
+        2000,
+        230.0,
+    ),
+    (
+        "teachgym/GridNavigation-v0",
+        "teachgym.envs.grids.grid_navigation:GridNavigation",
+        None,
+        None,
+    ),
+    ("teachgym/GridKeyDoor-v0", "teachgym.envs.grids.grid_key_door:GridKeyDoor", None, None),
+    ("teachgym/NoisyRooms-v0", "teachgym.envs.grids.noisy_rooms:NoisyRooms", None, None),
+    ("teachgym/NoisyTVRooms-v0", "teachgym.envs.grids.noisy_tv:NoisyTVRooms", None, None),
 )
 
-ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, _, _ in _REGISTRY)
+ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, *_ in _REGISTRY)
 
-for _env_id, _entry_point, _max_steps in _REGISTRY:
+for _env_id, _entry_point, _max_steps, _threshold in _REGISTRY:
     if _env_id not in gym.registry:  # importing twice (e.g. importlib.reload) must not warn
-        gym.register(id=_env_id, entry_point=_entry_point, max_episode_steps=_max_steps)
+        gym.register(
+            id=_env_id,
+            entry_point=_entry_point,
+            max_episode_steps=_max_steps,
+            reward_threshold=_threshold,
+        )
 
 # The test set is part of the benchmark definition: changing these changes every reported figure.
 _TEST_SET_SEED = 20191016  # Portelas et al. 2019, arXiv v1 date

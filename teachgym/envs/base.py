@@ -13,9 +13,11 @@ It owns the parameter bookkeeping so an env only says what its parameters mean:
   reaches a sub-env that auto-resets inside a vector env), else params drawn uniformly with the
   env's own ``np_random`` (domain randomization), so a plain ``gymnasium.make`` is a meaningful
   env. ``choose_params`` is that rule, written once for every env and wrapper.
-- The chosen params are validated (``ValueError`` naming the parameter, never clipped) *before*
-  anything changes, then handed to the subclass hook ``_apply_params(params)`` and the base env's
-  ``reset`` builds the episode.
+- ``options`` keys other than ``reset_options`` (``{"params"}``) and params that are not numbers
+  (text such as ``"1.5"``, bools) raise ``ValueError``: Gymnasium leaves such checks to the env,
+  and a misspelt key would otherwise be ignored. The chosen params are validated (``ValueError``
+  naming the parameter, never clipped) *before* anything changes, then handed to the subclass
+  hook ``_apply_params(params)`` and the base env's ``reset`` builds the episode.
 - ``info["params"]`` is the episode's parameter vector (float64, in ``param_space.names``
   order; a fresh copy each call, as Gymnasium's checker asks) in the reset info and in every
   step info, so the last step of an episode says which params produced its return even after a
@@ -27,8 +29,9 @@ It owns the parameter bookkeeping so an env only says what its parameters mean:
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, ClassVar, SupportsFloat
 
 import gymnasium as gym
@@ -36,7 +39,13 @@ import numpy as np
 
 from teachgym.spaces import ParamsLike, ParamSpace
 
-__all__ = ["ParameterizedEnv", "caller_params", "choose_params", "normalize_return"]
+__all__ = [
+    "ParameterizedEnv",
+    "caller_params",
+    "check_reset_options",
+    "choose_params",
+    "normalize_return",
+]
 
 
 def normalize_return(raw: float, return_range: Sequence[float]) -> float:
@@ -70,6 +79,26 @@ def caller_params(options: Mapping[str, Any] | None) -> Any | None:
     if options is None:
         return None
     return options.get("params")
+
+
+def check_reset_options(options: Any, known: Collection[str], env_name: str = "this env") -> None:
+    """Raise ``ValueError`` unless ``options`` is ``None`` or a dict whose keys are in ``known``.
+
+    Gymnasium leaves unknown options to the env; a teachgym env reads only ``known`` ones, so an
+    unknown key is a caller's mistake (``{"param": ...}`` for ``{"params": ...}``), reported with
+    the closest known key.
+    """
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise ValueError(f"reset options must be a dict such as {{'params': ...}}; got {options!r}")
+    unknown = sorted(str(key) for key in options if key not in known)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], [str(key) for key in known], n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(
+            f"unknown reset option(s) {unknown} for {env_name}; it reads {sorted(known)}{hint}"
+        )
 
 
 def choose_params(
@@ -117,11 +146,16 @@ class ParameterizedEnv:
         return_range: Returns a teacher should map to [0, 1] (``normalize_return``); the one
             way an env says how its returns are scored.
         mastery_threshold: A test-set episode counts as mastered when its return is above this.
+        reset_options: The ``reset`` option keys the env reads (``{"params"}``).
     """
 
     param_space: ParamSpace
     return_range: ClassVar[tuple[float, float]] = (0.0, 1.0)
     mastery_threshold: ClassVar[float] = 0.5
+    #: The ``reset`` option keys the env reads; ``reset`` rejects any other (a misspelt
+    #: ``"param"`` would otherwise be ignored and the episode drawn at random). An env that
+    #: reads more options adds their keys.
+    reset_options: ClassVar[frozenset[str]] = frozenset({"params"})
 
     _pending_params: np.ndarray | None = None
     _episode_params: np.ndarray | None = None
@@ -178,7 +212,13 @@ class ParameterizedEnv:
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
-        """Start an episode with params from ``options["params"]``, the pending slot or a draw."""
+        """Start an episode with params from ``options["params"]``, the pending slot or a draw.
+
+        Raises:
+            ValueError: ``options`` is not a dict or has a key outside ``reset_options``, or the
+                params are invalid; nothing has changed then.
+        """
+        check_reset_options(options, self.reset_options, type(self).__name__)
         if seed is not None:
             # Seed np_random first: a uniform draw of params must come from the seeded stream.
             gym.Env.reset(self, seed=seed)  # type: ignore[arg-type]

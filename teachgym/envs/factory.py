@@ -14,7 +14,6 @@ are other processes. Nothing here imports torch or stable-baselines3.
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -23,6 +22,7 @@ import gymnasium as gym
 from gymnasium import spaces
 from gymnasium.envs.registration import load_env_creator
 
+from teachgym._imports import import_recorded
 from teachgym.checks import check_choice, check_optional_int
 from teachgym.envs.base import caller_params
 from teachgym.spaces import ParamsLike
@@ -179,7 +179,7 @@ _MAKE_ENV_OPTIONS = tuple(inspect.signature(make_env).parameters)[1:]  # all but
 
 def _register_ids(env_id: str, imports: Sequence[str]) -> None:
     for module in imports:
-        importlib.import_module(module)
+        import_recorded(module)  # a module name, or a path recorded by resolve_imports
     import teachgym.envs  # noqa: F401  (registers the teachgym/ ids)
 
     if env_id.startswith("MiniGrid-") or env_id.startswith("BabyAI-"):

@@ -1,4 +1,5 @@
-"""Seeing the envs: record an episode to a GIF, or drive a grid env with the keyboard.
+"""Seeing the envs: record an episode to a GIF or show it in a window, with random or given
+actions or a trained policy, or drive a grid env with the keyboard.
 
 The command line wraps these (``teachgym render`` and ``teachgym play``); both work on any
 teachgym env id and, for ``render``, on any Gymnasium env that supports ``rgb_array``.
@@ -7,7 +8,8 @@ teachgym env id and, for ``render``, on any Gymnasium env that supports ``rgb_ar
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,9 @@ import gymnasium as gym
 import numpy as np
 
 from teachgym.envs.factory import make_env
+from teachgym.spaces import ParamsLike
 
-__all__ = ["GridPlayer", "record_episode", "register_known_envs", "save_gif"]
+__all__ = ["GridPlayer", "record_episode", "register_known_envs", "save_gif", "show_episode"]
 
 
 def register_known_envs() -> None:
@@ -25,8 +28,8 @@ def register_known_envs() -> None:
         import minigrid  # noqa: F401  (registers the MiniGrid-* ids on import)
 
 
-def _reset_options(env: gym.Env, params: Mapping[str, float] | None) -> dict[str, Any] | None:
-    if not params:
+def _reset_options(env: gym.Env, params: Any) -> dict[str, Any] | None:
+    if params is None or (isinstance(params, Mapping) and not params):
         return None
     if not hasattr(env.unwrapped, "param_space"):
         raise ValueError(
@@ -34,64 +37,137 @@ def _reset_options(env: gym.Env, params: Mapping[str, float] | None) -> dict[str
             "--param only applies to teachgym envs"
         )
     env.unwrapped.param_space.to_vector(params)  # type: ignore[attr-defined]  # fail early
-    return {"params": dict(params)}
+    return {"params": dict(params) if isinstance(params, Mapping) else params}
 
 
 def record_episode(
     env_id: str,
-    params: Mapping[str, float] | None = None,
+    params: ParamsLike | None = None,
     *,
     actions: Sequence[Any] | None = None,
+    policy: Callable[[Any], Any] | None = None,
+    obs: str = "none",
     max_steps: int = 500,
     seed: int = 0,
     env_kwargs: Mapping[str, Any] | None = None,
+    imports: Sequence[str] = (),
 ) -> tuple[list[np.ndarray], float]:
     """Run one episode with ``render_mode="rgb_array"`` and return its frames and return.
 
     Args:
         env_id: Any registered Gymnasium id, e.g. ``"teachgym/StumpTracks-v0"``.
-        params: A full or partial ``{name: value}`` dict for a teachgym env; ``None`` lets the
-            env draw its params.
-        actions: The actions to play, in order; the episode stops when they run out. ``None``
-            plays actions sampled from the action space, seeded by ``seed``.
+        params: A full or partial ``{name: value}`` dict (or a vector) for a teachgym env;
+            ``None`` lets the env draw its params.
+        actions: The actions to play, in order; the episode stops when they run out.
+        policy: Chooses each action from the observation instead, e.g. a trained model's
+            ``lambda o: model.predict(o, deterministic=True)[0]``. With neither ``actions`` nor
+            ``policy``, actions are sampled from the action space, seeded by ``seed``.
+        obs: The observation wrapper the policy was trained with (``make_env``'s ``obs``);
+            the frames are the env's own rendering whatever it is.
         max_steps: Stop after this many steps even if the episode has not ended.
         seed: Seeds the env's reset and the random actions.
         env_kwargs: Constructor options passed to ``gymnasium.make``.
+        imports: Modules to import first (a user's env registrations).
 
     Returns:
         The frames (the first is the reset state) and the episode's return.
+
+    Raises:
+        ValueError: bad params, an action outside the action space, or both ``actions`` and
+            ``policy``.
     """
+    episode = _play(
+        env_id, params, actions=actions, policy=policy, obs=obs, max_steps=max_steps,
+        seed=seed, env_kwargs=env_kwargs, imports=imports, render_mode="rgb_array",
+    )  # fmt: skip
+    return episode.frames, episode.total_return
+
+
+def show_episode(
+    env_id: str,
+    params: ParamsLike | None = None,
+    *,
+    actions: Sequence[Any] | None = None,
+    policy: Callable[[Any], Any] | None = None,
+    obs: str = "none",
+    max_steps: int = 500,
+    seed: int = 0,
+    env_kwargs: Mapping[str, Any] | None = None,
+    imports: Sequence[str] = (),
+) -> tuple[int, float]:
+    """``record_episode`` in a window (``render_mode="human"``, at the env's frame rate).
+
+    Returns:
+        The steps played and the episode's return.
+    """
+    episode = _play(
+        env_id, params, actions=actions, policy=policy, obs=obs, max_steps=max_steps,
+        seed=seed, env_kwargs=env_kwargs, imports=imports, render_mode="human",
+    )  # fmt: skip
+    return episode.steps, episode.total_return
+
+
+@dataclass
+class _Episode:
+    frames: list[np.ndarray]
+    total_return: float
+    steps: int
+
+
+def _play(
+    env_id: str,
+    params: ParamsLike | None,
+    *,
+    actions: Sequence[Any] | None,
+    policy: Callable[[Any], Any] | None,
+    obs: str,
+    max_steps: int,
+    seed: int,
+    env_kwargs: Mapping[str, Any] | None,
+    imports: Sequence[str],
+    render_mode: str,
+) -> _Episode:
     if max_steps < 1:
         raise ValueError(f"max_steps must be a positive integer; got {max_steps}")
+    if actions is not None and policy is not None:
+        raise ValueError("give actions or a policy, not both")
     register_known_envs()
-    kwargs = {**(env_kwargs or {}), "render_mode": "rgb_array"}
-    env = make_env(env_id, obs="none", env_kwargs=kwargs)
+    kwargs = {**(env_kwargs or {}), "render_mode": render_mode}
+    env = make_env(env_id, obs=obs, env_kwargs=kwargs, imports=imports)
+    recording = render_mode == "rgb_array"
     try:
-        _, _ = env.reset(seed=seed, options=_reset_options(env, params))
+        observation, _ = env.reset(seed=seed, options=_reset_options(env, params))
         env.action_space.seed(seed)
-        frames = [np.asarray(env.render())]
+        frames = [np.asarray(env.render())] if recording else []
         total = 0.0
         plan = list(actions) if actions is not None else None
+        steps = 0
         for step in range(max_steps):
             if plan is not None:
                 if step >= len(plan):
                     break
-                action = plan[step]
-                if not env.action_space.contains(np.asarray(action, dtype=env.action_space.dtype)):
-                    raise ValueError(
-                        f"action {step} = {action!r} is not in the action space {env.action_space}"
-                    )
-                action = np.asarray(action, dtype=env.action_space.dtype)
+                action = _checked_action(env.action_space, plan[step], step)
+            elif policy is not None:
+                action = _checked_action(env.action_space, policy(observation), step)
             else:
                 action = env.action_space.sample()
-            _, reward, terminated, truncated, _ = env.step(action)
+            observation, reward, terminated, truncated, _ = env.step(action)
             total += float(reward)
-            frames.append(np.asarray(env.render()))
+            steps += 1
+            if recording:
+                frames.append(np.asarray(env.render()))
             if terminated or truncated:
                 break
-        return frames, total
+        return _Episode(frames, total, steps)
     finally:
         env.close()
+
+
+def _checked_action(action_space: gym.Space[Any], action: Any, step: int) -> Any:
+    value = np.asarray(action, dtype=action_space.dtype)
+    if not action_space.contains(value):
+        raise ValueError(f"action {step} = {action!r} is not in the action space {action_space}")
+    return value.item() if isinstance(action_space, gym.spaces.Discrete) else value
 
 
 def save_gif(frames: Sequence[np.ndarray], path: str | Path, fps: float = 30.0) -> Path:

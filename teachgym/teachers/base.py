@@ -6,7 +6,7 @@ A teacher is a small subclass. The public methods validate their input, keep the
 ==================  ==========================================================
 subclass writes     called by
 ==================  ==========================================================
-``_sample()``       ``sample()`` — the returned vector is checked and clipped
+``_sample()``       ``sample()`` — the vector must lie inside the bounds (see below)
 ``_update(p, s)``   ``update(params, score)`` — after ``p`` and ``s`` are valid
 ``_state_dict()``   ``state_dict()`` — algorithm state as plain data
 ``_load_state_dict``  ``load_state_dict(state)``
@@ -15,6 +15,12 @@ subclass writes     called by
 
 Because ``update`` validates everything before calling ``_update``, a bad call raises
 ``ValueError`` and leaves the teacher exactly as it was.
+
+``_sample`` returns a vector inside the space's bounds; a teacher that draws from a distribution
+without bounds (a Gaussian) clips its draw itself (``self.param_space.clip(vector)``), as the
+reference ALP-GMM does (Portelas et al. 2019). A value outside the bounds is clipped by
+``sample`` all the same, with a ``SampleOutOfBoundsWarning`` (once per teacher), and fails
+``check_teacher``: silently clipped samples pile up on the faces of the space.
 
 Hyperparameters are written once, as in scikit-learn's estimators: the subclass's ``__init__``
 takes them as keyword arguments and stores each in the attribute of the same name
@@ -28,6 +34,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import warnings
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -38,6 +45,17 @@ from teachgym.checks import check_optional_int
 from teachgym.spaces import ParamsLike, ParamSpace
 
 STATE_FORMAT_VERSION = 1
+
+#: Attributes that ``Teacher.__init__`` sets; a subclass that skips it has none of them.
+_BASE_ATTRIBUTES = ("param_space", "seed", "rng", "n_samples", "n_updates")
+
+#: How far past a bound (as a share of the range) a sample may be before it counts as outside:
+#: ``low + unit * (high - low)`` can miss ``high`` by a rounding error.
+_BOUNDS_TOLERANCE = 1e-9
+
+
+class SampleOutOfBoundsWarning(UserWarning):
+    """A teacher's ``_sample`` returned a value outside the parameter space's bounds."""
 
 
 class Teacher(ABC):
@@ -72,6 +90,7 @@ class Teacher(ABC):
         self.rng = np.random.default_rng(self.seed)
         self.n_samples = 0
         self.n_updates = 0
+        self._warned_out_of_bounds = False
 
     @property
     def hyperparameters(self) -> dict[str, Any]:
@@ -100,7 +119,13 @@ class Teacher(ABC):
 
     # ------------------------------------------------------------------ public API
     def sample(self) -> np.ndarray:
-        """The next episode's parameters: a float64 vector inside the space's bounds."""
+        """The next episode's parameters: a float64 vector inside the space's bounds.
+
+        Raises:
+            RuntimeError: ``_sample`` returned a vector of the wrong length or a non-finite one.
+            AttributeError: the subclass's ``__init__`` did not call ``Teacher.__init__``.
+        """
+        self._check_initialised()
         params = np.asarray(self._sample(), dtype=np.float64)
         if params.shape != (self.param_space.dim,) or not np.isfinite(params).all():
             raise RuntimeError(
@@ -108,8 +133,15 @@ class Teacher(ABC):
                 f"{self.param_space.dim} finite values"
             )
         self.n_samples += 1
-        # Gaussian draws land outside the box; clipping here keeps every teacher in bounds.
-        return np.minimum(np.maximum(params, self.param_space.low), self.param_space.high)
+        outside = out_of_bounds(params, self.param_space)
+        if outside and not self.__dict__.get("_warned_out_of_bounds", False):
+            self._warned_out_of_bounds = True
+            warnings.warn(
+                out_of_bounds_message(type(self), self.param_space, params, outside),
+                SampleOutOfBoundsWarning,
+                stacklevel=2,
+            )
+        return self.param_space.clip(params)
 
     def sample_dict(self) -> dict[str, float]:
         """``sample()`` as a ``{name: value}`` dict."""
@@ -126,6 +158,7 @@ class Teacher(ABC):
             ValueError: ``params`` is invalid for the space or ``score`` is not a finite
                 number; the teacher's state is left untouched.
         """
+        self._check_initialised()
         vector = self.param_space.to_vector(params)
         self._update(vector, check_score(score))
         self.n_updates += 1
@@ -140,6 +173,7 @@ class Teacher(ABC):
         """The teacher's whole state as plain data: dicts, lists, numbers, strings and
         ``numpy`` arrays (no pickled objects). ``teachgym.state_io.save`` writes it to disk.
         """
+        self._check_initialised()
         return {
             "format_version": STATE_FORMAT_VERSION,
             "teacher": self._type_name(),
@@ -162,6 +196,7 @@ class Teacher(ABC):
         missing = {"teacher", "param_space", "hyperparameters", "rng", "algorithm"} - set(state)
         if missing:
             raise ValueError(f"not a teacher state: missing keys {sorted(missing)}")
+        self._check_initialised()
         if state["teacher"] != self._type_name():
             raise ValueError(
                 f"state is from teacher {state['teacher']!r}; this is {self._type_name()!r}"
@@ -203,6 +238,12 @@ class Teacher(ABC):
         return {}
 
     # ------------------------------------------------------------------ helpers
+    def _check_initialised(self) -> None:
+        """Name a skipped ``super().__init__`` instead of failing on the first missing
+        attribute (``rng``, ``n_samples`` …) somewhere inside."""
+        if not all(name in self.__dict__ for name in _BASE_ATTRIBUTES):
+            raise AttributeError(missing_super_init_message(type(self)))
+
     def _type_name(self) -> str:
         return self.registry_name or f"{type(self).__module__}.{type(self).__qualname__}"
 
@@ -248,6 +289,58 @@ def hyperparameter_names(cls: type[Teacher]) -> list[str]:
     for names in reversed(levels):
         ordered.extend(name for name in names if name not in ordered)
     return ordered
+
+
+def constructor_problem(cls: type[Teacher]) -> str | None:
+    """Why ``cls(param_space, seed=…, **hyperparameters)`` cannot build ``cls``, with the fix;
+    ``None`` when its constructor fits (``teachers.make``, ``register`` and ``check_teacher``
+    build every teacher that way)."""
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    takes_seed = any(
+        (p.name == "seed" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+        or p.kind is p.VAR_KEYWORD
+        for p in parameters
+    )
+    if takes_seed:
+        return None
+    name = cls.__qualname__
+    return (
+        f"{name}.__init__ must take the keyword argument seed and pass it on: "
+        "def __init__(self, param_space, *, seed=None, <hyperparameters>) calling "
+        "super().__init__(param_space, seed=seed), since teachers are built as "
+        f"{name}(param_space, seed=..., **hyperparameters) to make runs repeatable"
+    )
+
+
+def missing_super_init_message(cls: type[Teacher]) -> str:
+    """The error for a teacher whose ``__init__`` did not run ``Teacher.__init__``."""
+    name = cls.__qualname__
+    return (
+        f"{name}.__init__ did not call super().__init__(param_space, seed=seed), which sets "
+        f"{', '.join(_BASE_ATTRIBUTES)}: call it first in {name}.__init__"
+    )
+
+
+def out_of_bounds(params: np.ndarray, space: ParamSpace) -> list[int]:
+    """Indices of ``params`` outside ``space``'s bounds by more than a rounding error."""
+    slack = _BOUNDS_TOLERANCE * (space.high - space.low)
+    return np.flatnonzero((params < space.low - slack) | (params > space.high + slack)).tolist()
+
+
+def out_of_bounds_message(
+    cls: type[Teacher], space: ParamSpace, params: np.ndarray, outside: list[int]
+) -> str:
+    """Which values of ``cls._sample()``'s vector left the bounds, and the fix."""
+    values = ", ".join(
+        f"{space.names[i]}={params[i]:g} (range [{space.low[i]:g}, {space.high[i]:g}])"
+        for i in outside
+    )
+    return (
+        f"{cls.__qualname__}._sample() returned {values}, outside the parameter space; "
+        "sample() clips it to the bound, so such samples pile up on the space's faces. "
+        "Return values inside the bounds: clip a draw from a Gaussian or other unbounded "
+        "distribution in _sample with `return self.param_space.clip(vector)`"
+    )
 
 
 def check_score(score: Any) -> float:

@@ -2,9 +2,11 @@
 
 It runs fresh copies of the teacher (same class, space and hyperparameters) on a synthetic
 score stream long enough to pass the paper's 250-episode bootstrap and a few model refits, and
-raises ``AssertionError`` naming the first broken promise:
+raises ``AssertionError`` naming the first broken promise and how to keep it:
 
-1. every sample is a finite vector inside the bounds;
+0. the constructor takes ``seed`` and calls ``super().__init__(param_space, seed=seed)``;
+1. every vector ``_sample`` returns is finite and inside the bounds (``sample`` would clip it,
+   but silently clipped samples pile up on the faces of the space);
 2. the same seed and the same scores give the same sample sequence;
 3. ``state_dict`` → a fresh teacher with another seed → ``load_state_dict`` continues the
    identical sequence, also after a round trip through ``teachgym.state_io`` files;
@@ -15,13 +17,14 @@ raises ``AssertionError`` naming the first broken promise:
 from __future__ import annotations
 
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from teachgym import state_io
-from teachgym.teachers.base import Teacher
+from teachgym.teachers.base import SampleOutOfBoundsWarning, Teacher, constructor_problem
 
 
 def synthetic_score(unit_params: np.ndarray, episode: int) -> float:
@@ -35,13 +38,22 @@ def _fresh(teacher: Teacher, seed: int) -> Teacher:
 
 
 def _run(teacher: Teacher, episodes: int, offset: int = 0) -> np.ndarray:
-    """Sample and update ``episodes`` times; scores as if the run started at ``offset``."""
+    """Sample and update ``episodes`` times; scores as if the run started at ``offset``.
+
+    Raises:
+        AssertionError: ``_sample`` returned a value outside the bounds (``sample`` warned).
+    """
     samples = np.empty((episodes, teacher.param_space.dim))
-    for i in range(episodes):
-        params = teacher.sample()
-        samples[i] = params
-        score = synthetic_score(teacher.param_space.normalize(params), offset + i)
-        teacher.update(params, score)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SampleOutOfBoundsWarning)
+        try:
+            for i in range(episodes):
+                params = teacher.sample()
+                samples[i] = params
+                score = synthetic_score(teacher.param_space.normalize(params), offset + i)
+                teacher.update(params, score)
+        except SampleOutOfBoundsWarning as warning:
+            raise AssertionError(str(warning)) from None
     return samples
 
 
@@ -72,8 +84,15 @@ def check_teacher(teacher: Teacher, episodes: int = 600, seed: int = 12345) -> N
     Raises:
         AssertionError: naming the broken promise.
     """
-    space = teacher.param_space
     assert isinstance(teacher, Teacher), f"{teacher!r} is not a teachgym Teacher"
+    # 0: the constructor, before anything that builds a copy or reads a base attribute.
+    problem = constructor_problem(type(teacher))
+    assert problem is None, problem
+    try:
+        teacher._check_initialised()
+    except AttributeError as error:  # super().__init__ was skipped
+        raise AssertionError(str(error)) from None
+    space = teacher.param_space
 
     # 1 + 2: bounds and same-seed determinism.
     first = _run(_fresh(teacher, seed), episodes)

@@ -43,7 +43,7 @@ sees truncation) and observation wrappers, but *inside* reward-changing wrappers
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, SupportsFloat
 
@@ -232,12 +232,41 @@ class EpisodeLedger:
         return numbers
 
     def _as_vector(self, index: int, reported: Any, what: str) -> np.ndarray:
+        """``info["params"]`` as a vector: the episode's parameter vector (the env contract,
+        ``docs/design.md``, "Parameterized envs"), or a ``{name: value}`` dict naming every
+        parameter, read in ``param_space.names`` order.
+
+        Raises:
+            CurriculumMismatchError: the info has no params.
+            ValueError: they are neither such a vector nor such a dict.
+        """
         if reported is None:
             raise CurriculumMismatchError(
                 f"sub-env {index} {what} an episode without info['params']; the curriculum "
                 "needs a teachgym parameterized env, and wrappers that keep the env's info"
             )
-        return np.array(reported, dtype=np.float64)
+        space = self.teacher.param_space
+        contract = (
+            f"the curriculum reads each episode's params from info['params']: the parameter "
+            f"vector of {space.dim} numbers in param_space order ({', '.join(space.names)}), "
+            "or a {name: value} dict naming every parameter (docs/design.md, "
+            '"Parameterized envs")'
+        )
+        if isinstance(reported, Mapping):
+            names = sorted(str(name) for name in reported)
+            if names != sorted(space.names):
+                raise ValueError(
+                    f"sub-env {index} {what} an episode whose info['params'] names {names}; "
+                    f"{contract}"
+                )
+            reported = [reported[name] for name in space.names]
+        try:
+            return space.validate(reported)
+        except ValueError as error:
+            raise ValueError(
+                f"sub-env {index} {what} an episode with info['params'] = {reported!r} "
+                f"({error}); {contract}"
+            ) from None
 
 
 # ---------------------------------------------------------------------------- one env
@@ -448,4 +477,10 @@ def _vector_info_rows(infos: dict[str, Any], key: str, num_envs: int) -> list[An
     if values is None:
         return [None] * num_envs
     mask = infos.get("_" + key)
-    return [row if mask is None or mask[i] else None for i, row in enumerate(values)]
+    if isinstance(values, Mapping):
+        # Sub-envs whose info[key] is a dict: Gymnasium stacks each entry ({name: column}).
+        names = [name for name in values if not str(name).startswith("_")]
+        rows: list[Any] = [{name: values[name][i] for name in names} for i in range(num_envs)]
+    else:
+        rows = list(values)
+    return [row if mask is None or mask[i] else None for i, row in enumerate(rows)]

@@ -269,7 +269,8 @@ class GMMTeacher(Teacher):
         component = min(component, len(self._interest_cdf) - 1)
         noise = self.rng.standard_normal(self.param_space.dim)
         unit = self._param_means[component] + self._param_cholesky[component] @ noise
-        return self.param_space.denormalize(unit)
+        # Gaussian draws can leave the unit cube: clip here, as the paper's ALP-GMM does.
+        return self.param_space.clip(self.param_space.denormalize(unit))
 
     def _update(self, params: np.ndarray, score: float) -> None:
         self._record(self.param_space.normalize(params), score)

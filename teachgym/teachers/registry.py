@@ -11,7 +11,7 @@ from typing import Any
 from gymnasium import spaces
 
 from teachgym.spaces import ParamSpace
-from teachgym.teachers.base import Teacher, hyperparameter_names
+from teachgym.teachers.base import Teacher, constructor_problem, hyperparameter_names
 
 _REGISTRY: dict[str, type[Teacher]] = {}
 
@@ -21,13 +21,16 @@ def register(name: str, cls: type[Teacher], *, overwrite: bool = False) -> type[
     helper: ``register("mine", Mine)``).
 
     Raises:
-        ValueError: ``name`` is empty or taken (unless ``overwrite``), or ``cls`` is not a
-            ``Teacher`` subclass.
+        ValueError: ``name`` is empty or taken (unless ``overwrite``), ``cls`` is not a
+            ``Teacher`` subclass, or its constructor does not take ``seed``.
     """
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"a teacher name must be a non-empty string; got {name!r}")
     if not (isinstance(cls, type) and issubclass(cls, Teacher)):
         raise ValueError(f"can only register Teacher subclasses; got {cls!r}")
+    problem = constructor_problem(cls)
+    if problem is not None:
+        raise ValueError(f"cannot register {name!r}: {problem}")
     if name in _REGISTRY and _REGISTRY[name] is not cls and not overwrite:
         raise ValueError(
             f"teacher name {name!r} is already registered to {_REGISTRY[name].__qualname__}; "
@@ -68,9 +71,13 @@ def make(
     """Build the teacher registered as ``name``.
 
     Raises:
-        ValueError: unknown teacher name or hyperparameter; the message lists the valid ones.
+        ValueError: unknown teacher name or hyperparameter (the message lists the valid ones), or
+            a constructor that does not take ``seed``.
     """
     cls = get_class(name)
+    problem = constructor_problem(cls)
+    if problem is not None:
+        raise ValueError(f"cannot make teacher {name!r}: {problem}")
     accepted = hyperparameter_names(cls)
     unknown = sorted(set(hyperparameters) - set(accepted))
     if unknown:

@@ -20,7 +20,6 @@ and docstring:
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import itertools
 import json
 from collections.abc import Sequence
@@ -30,9 +29,17 @@ from typing import Any
 
 import numpy as np
 
+from teachgym._imports import resolve_imports
 from teachgym.checks import check_int, check_optional_int
 
-__all__ = ["EVAL_KINDS", "VEC_ENV_CHOICES", "TrainConfig", "derive_seeds", "field_help"]
+__all__ = [
+    "EVAL_KINDS",
+    "VEC_ENV_CHOICES",
+    "TrainConfig",
+    "derive_seeds",
+    "field_help",
+    "resolve_imports",
+]
 
 VEC_ENV_CHOICES: tuple[str, ...] = ("dummy", "subproc")
 EVAL_KINDS: tuple[str, ...] = ("uniform", "grid")
@@ -156,7 +163,9 @@ class TrainConfig:
         default_factory=list, metadata=_meta(flag="--import", metavar="MODULE")
     )
     """Modules imported first (and in each sub-process) that register your teachers, envs or
-    algorithms."""
+    algorithms: a module name, found on the Python path or in the current directory, or a path
+    to a ``.py`` file or package folder. Files and modules of the current directory are saved as
+    absolute paths (``resolve_imports``), so a resumed run finds them from any directory."""
 
     torch_threads: int | None = field(default=None, metadata=_meta(minimum=1, metavar="N"))
     """``torch.set_num_threads`` for this process; ``None`` keeps torch's default."""
@@ -166,8 +175,8 @@ class TrainConfig:
 
     # ------------------------------------------------------------------ checks and JSON
     def validate(self) -> None:
-        """Check names and values (imports the ``imports`` modules first, so their teachers and
-        algorithms count).
+        """Check names and values. Imports the ``imports`` modules first, so their teachers and
+        algorithms count, and replaces each entry with its resolved form (``resolve_imports``).
 
         Raises:
             ValueError: the first bad field, with the valid choices.
@@ -176,11 +185,9 @@ class TrainConfig:
         from teachgym.agents import sb3
         from teachgym.envs.factory import OBS_CHOICES
 
-        for module in self.imports:
-            try:
-                importlib.import_module(module)
-            except ImportError as error:
-                raise ValueError(f"imports: cannot import {module!r}: {error}") from None
+        if not isinstance(self.imports, (list, tuple)):
+            raise ValueError(f"imports must be a list of modules; got {self.imports!r}")
+        self.imports = resolve_imports(self.imports)
         if not isinstance(self.env_id, str) or not self.env_id:
             raise ValueError(f"env_id must be a non-empty string; got {self.env_id!r}")
         for name in ("env_kwargs", "teacher_kwargs", "algorithm_kwargs"):

@@ -413,3 +413,19 @@ def test_robustify_checks_its_inputs() -> None:
     raw.explore(200)
     with pytest.raises(TypeError, match="Box observation space"):
         raw.robustify(1_000)
+
+
+def test_repr_names_the_env_cell_function_archive_and_steps() -> None:
+    agent = GoExplore(EMPTY, cell_fn="minigrid", seed=1, repeat_action_prob=0.0)
+    assert repr(agent) == (
+        "GoExplore(env='MiniGrid-Empty-5x5-v0', cell_fn=MiniGridCell(), seed=1, cells=0, "
+        "steps=0, best_score=0, policy=None)"
+    )
+    agent.explore(300)
+    text = repr(agent)
+    assert f"cells={len(agent.archive)}," in text and "steps=300," in text
+    assert f"best_score={agent.best_score:g}," in text
+    downscaled = GoExplore(gym.make("CartPole-v1", render_mode="rgb_array"), return_mode="replay")
+    assert repr(downscaled).startswith(
+        "GoExplore(env=<CartPole-v1>, cell_fn=DownscaledCell(width=11, height=8, levels=8"
+    )

@@ -169,3 +169,25 @@ def test_go_explore_hands_phase_2_plain_picklable_data() -> None:
     assert total == pytest.approx(best_score)
     with pytest.raises(ValueError, match="count must be a positive integer"):
         agent.demonstrations(0)
+
+
+@pytest.mark.parametrize("n_envs", [1, 3, 8])
+def test_default_ppo_settings_split_every_rollout_evenly(n_envs: int, tmp_path: Any) -> None:
+    """SB3 warns when ``batch_size`` does not divide ``n_steps * n_envs`` (a truncated
+    mini-batch each epoch); robustify's own defaults must not, whatever ``n_envs``, nor must
+    rebuilding the saved policy (one env)."""
+    import warnings
+
+    import torch as th
+
+    from teachgym.agents.go_explore.robustify import DEFAULT_PPO_KWARGS, load_policy, robustify
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model, stats = robustify(_demonstrations(), 1, n_envs=n_envs, stop_on_success=False)
+        th.save(model.policy.state_dict(), tmp_path / "policy.pt")
+        load_policy(_demonstrations(), tmp_path / "policy.pt", stats)
+    assert not [str(w.message) for w in caught if "mini-batch" in str(w.message)]
+    rollout = DEFAULT_PPO_KWARGS["n_steps"] * n_envs
+    assert rollout % stats["ppo_kwargs"]["batch_size"] == 0
+    assert model.num_timesteps == rollout  # one rollout

@@ -1,6 +1,8 @@
 """Short toy runs: the curriculum teachers must beat uniform sampling (paper §4)."""
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,3 +42,13 @@ def test_custom_teacher_example_keeps_the_contract():
         assert np.all((made.sample() >= 0) & (made.sample() <= 1))
     finally:
         teachers.registry._REGISTRY.pop("last-progress", None)
+
+
+def test_custom_teacher_example_help_prints_help_without_running():
+    path = Path(__file__).resolve().parents[2] / "examples" / "custom_teacher.py"
+    done = subprocess.run(
+        [sys.executable, str(path), "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage:") and "--train" in done.stdout
+    assert "cells mastered" not in done.stdout  # the benchmark did not run

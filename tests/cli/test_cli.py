@@ -22,6 +22,22 @@ def test_list_prints_teachers_and_env_section(capsys: pytest.CaptureFixture[str]
     assert "Envs" in out
 
 
+def test_list_shows_each_env_params_with_their_ranges(capsys: pytest.CaptureFixture[str]) -> None:
+    from teachgym.envs import ENV_IDS, param_space
+
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    sections = out.split("Envs")[1]
+    for env_id in ENV_IDS:
+        assert f"  {env_id}" in sections
+        section = sections.split(f"  {env_id}")[1].split("teachgym/")[0]
+        lines = section.splitlines()
+        space = param_space(env_id)
+        for name, low, high in zip(space.names, space.low, space.high, strict=True):
+            (line,) = [line for line in lines if line.split()[:1] == [name]]
+            assert f"[{low:g}, {high:g}]" in line, line
+
+
 def test_bench_toy_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "nested" / "dir" / "toy.json"
     argv = ["bench", "toy", "--teachers", "random", "--seeds", "2", "--episodes", "2000"]

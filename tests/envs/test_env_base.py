@@ -255,3 +255,50 @@ def test_make_without_import_through_module_prefix():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "StumpTracks"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"param": [3, 0.5]}, r"unknown reset option\(s\) \['param'\].*did you mean 'params'"),
+        ({"params": [3, 0.5], "sed": 1}, r"unknown reset option\(s\) \['sed'\]"),
+        ([("params", [3, 0.5])], "options must be a dict"),
+    ],
+)
+def test_unknown_reset_options_are_rejected_before_anything_changes(options, message):
+    env = Corridor()
+    env.pending_params = [7, 0.25]
+    with pytest.raises(ValueError, match=message):
+        env.reset(seed=0, options=options)
+    np.testing.assert_array_equal(env.pending_params, [7, 0.25])  # the slot is untouched
+
+
+def test_an_env_that_reads_more_options_declares_them():
+    class WithStart(Corridor):
+        reset_options = Corridor.reset_options | {"start"}
+
+    _, info = WithStart().reset(seed=0, options={"start": 2, "params": [3, 0.5]})
+    np.testing.assert_array_equal(info["params"], [3, 0.5])
+
+
+def test_string_params_in_reset_options_are_rejected():
+    with pytest.raises(ValueError, match="'length' must be a number; got '3'"):
+        Corridor().reset(seed=0, options={"params": {"length": "3"}})
+    with pytest.raises(ValueError, match="'length' must be a number; got '3'"):
+        Corridor().reset(seed=0, options={"params": ["3", "0.5"]})
+
+
+@pytest.mark.parametrize("env_id", teachgym.envs.ENV_IDS)
+def test_specs_carry_the_fixed_episode_limit_and_mastery_threshold(env_id):
+    spec = gym.spec(env_id)
+    cls = gym.envs.registration.load_env_creator(spec.entry_point)
+    if "walkers" in spec.entry_point:
+        # Box2D tracks: 2,000 steps and mastered above 230 (Portelas et al. 2019).
+        assert spec.max_episode_steps == 2000
+        assert spec.reward_threshold == cls.mastery_threshold == 230.0
+    else:
+        # Grid families truncate themselves: GridNavigation's and GridKeyDoor's limit follows
+        # their params, NoisyRooms' and NoisyTVRooms' is a constructor argument a spec limit
+        # would override; their mastery ("return > 0", the goal reached) is no ">=" threshold.
+        assert spec.max_episode_steps is None
+        assert spec.reward_threshold is None

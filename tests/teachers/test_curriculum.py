@@ -484,3 +484,73 @@ def test_logger_callback_without_a_curriculum_is_a_clear_error():
     model = PPO("MlpPolicy", venv, n_steps=32, batch_size=32, policy_kwargs={"net_arch": [8]})
     with pytest.raises(ValueError, match="no CurriculumVecEnv"):
         model.learn(32, callback=TeacherLoggerCallback())
+
+
+# ---------------------------------------------------------------------------- info["params"]
+
+
+class DictParamsInfo(gym.Wrapper):
+    """An env that reports ``info["params"]`` as ``{name: value}`` (``to``: what it reports)."""
+
+    def __init__(self, env: gym.Env, to: str = "dict") -> None:
+        super().__init__(env)
+        self.to = to
+
+    def _rewrite(self, info: dict[str, Any]) -> dict[str, Any]:
+        space = self.env.unwrapped.param_space
+        if self.to == "dict":
+            info["params"] = space.to_dict(info["params"])
+        elif self.to == "partial dict":
+            info["params"] = {space.names[0]: float(info["params"][0])}
+        else:
+            info["params"] = [str(value) for value in info["params"]]
+        return info
+
+    def reset(self, **kwargs):
+        obs, info = self.env.reset(**kwargs)
+        return obs, self._rewrite(info)
+
+    def step(self, action):
+        *rest, info = self.env.step(action)
+        return (*rest, self._rewrite(info))
+
+
+def _dict_coded(to: str = "dict"):
+    return lambda: DictParamsInfo(make_coded("gymnasium")(), to)
+
+
+@pytest.mark.parametrize("wrapper", ["teacher", "sb3", "gymnasium"])
+def test_info_params_as_a_dict_is_read_by_name(wrapper):
+    teacher = RecordingTeacher()
+    if wrapper == "teacher":
+        env = TeacherWrapper(_dict_coded()(), teacher)
+        env.reset(seed=0)
+        for _ in range(300):
+            _, _, terminated, truncated, _ = env.step(0)
+            if terminated or truncated:
+                env.reset()
+    elif wrapper == "sb3":
+        venv = CurriculumVecEnv(DummyVecEnv([_dict_coded()] * 2), teacher)
+        venv.reset()
+        _drive_sb3_steps(venv, 300)
+    else:
+        vec = CurriculumVectorEnv(SyncVectorEnv([_dict_coded()] * 2), teacher)
+        vec.reset(seed=0)
+        for _ in range(300):
+            vec.step(np.zeros(2, dtype=np.int64))
+    assert len(teacher.updates) > 10
+    assert pairing_mismatches(teacher) == 0
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [
+        ("partial dict", r"names \['code_high'\].*\(code_high, code_low\).*naming every parameter"),
+        ("strings", r"info\['params'\] = \['.*'\].*parameter vector"),
+    ],
+)
+def test_info_params_that_break_the_contract_is_a_clear_error(to, message):
+    env = TeacherWrapper(_dict_coded(to)(), RecordingTeacher())
+    with pytest.raises(ValueError, match=message) as error:
+        env.reset(seed=0)
+    assert "docs/design.md" in str(error.value)

@@ -113,7 +113,7 @@ class CountingTeacher(Teacher):
             return self.param_space.sample(self.rng)
         span = self.param_space.high - self.param_space.low
         noise = self.rng.standard_normal(self.param_space.dim)
-        return self.best_params + self.spread * span * noise
+        return self.param_space.clip(self.best_params + self.spread * span * noise)
 
     def _update(self, params, score):
         if score > self.best_score:

@@ -205,6 +205,22 @@ class GoExplore:
         self.robustify_stats: dict[str, Any] = {}
         self._next_log = 0
 
+    def __repr__(self) -> str:
+        source = self._env_source
+        if isinstance(source, str):
+            env = repr(source)
+        elif isinstance(source, gym.Env):
+            env = f"<{source.spec.id if source.spec else type(source.unwrapped).__name__}>"
+        else:
+            env = f"<factory {getattr(source, '__qualname__', type(source).__name__)}>"
+        settings = ", ".join(f"{key}={value!r}" for key, value in self.cell_fn.config().items())
+        policy = None if self.policy is None else type(self.policy).__name__
+        return (
+            f"GoExplore(env={env}, cell_fn={type(self.cell_fn).__name__}({settings}), "
+            f"seed={self.seed}, cells={len(self.archive)}, steps={self.stats.num_timesteps}, "
+            f"best_score={self.best_score:g}, policy={policy})"
+        )
+
     # ----------------------------------------------------------------------------------------
     # Envs.
 

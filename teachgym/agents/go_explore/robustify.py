@@ -26,6 +26,7 @@ other source of trajectories can build one too. The policy is SB3's PPO (PyTorch
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
@@ -49,6 +50,8 @@ except ImportError as error:  # pragma: no cover - train extra missing
     ) from error
 
 __all__ = [
+    "DEFAULT_PPO_KWARGS",
+    "MINIBATCHES",
     "BackwardCurriculumCallback",
     "DemoStartEnv",
     "FixedResetEnv",
@@ -57,10 +60,12 @@ __all__ = [
     "robustify",
 ]
 
-#: PPO settings for phase 2 unless overridden (small MLP, as for the grid benchmarks).
+#: PPO settings for phase 2 unless overridden (small MLP, as for the grid benchmarks). The
+#: mini-batch size is not among them: unless ``ppo_kwargs`` sets one it is a quarter of the
+#: rollout (``n_steps * n_envs // MINIBATCHES``), so every rollout splits evenly whatever
+#: ``n_envs`` (SB3 warns about a truncated mini-batch otherwise) and 8 envs keep 256.
 DEFAULT_PPO_KWARGS: dict[str, Any] = {
     "n_steps": 128,
-    "batch_size": 256,
     "n_epochs": 4,
     "learning_rate": 2.5e-4,
     "gamma": 0.99,
@@ -68,6 +73,9 @@ DEFAULT_PPO_KWARGS: dict[str, Any] = {
     "ent_coef": 0.01,
     "clip_range": 0.2,
 }
+#: Mini-batches per epoch when ``ppo_kwargs`` sets no ``batch_size`` (cleanrl's
+#: ``num_minibatches``).
+MINIBATCHES = 4
 
 
 class FixedResetEnv(gym.Wrapper):
@@ -404,7 +412,8 @@ def robustify(
         eval_interval: Steps between evaluations from the true reset once episodes start there.
         stop_on_success: Stop when the greedy policy succeeds from the true reset.
         self_imitation: Add self-imitation updates on the demonstrations after each rollout.
-        ppo_kwargs: Overrides of ``DEFAULT_PPO_KWARGS`` (SB3 ``PPO`` arguments).
+        ppo_kwargs: Overrides of ``DEFAULT_PPO_KWARGS`` (SB3 ``PPO`` arguments);
+            ``batch_size`` defaults to ``n_steps * n_envs // MINIBATCHES``.
         policy_kwargs: SB3 ``policy_kwargs`` (e.g. ``{"net_arch": [64, 64]}``).
         callback: Extra SB3 callback(s).
         tensorboard_log: SB3 TensorBoard folder.
@@ -468,6 +477,7 @@ def robustify(
     venv = DummyVecEnv([make_train_env] * n_envs)
     venv.seed(seed)
     kwargs = {**DEFAULT_PPO_KWARGS, **(ppo_kwargs or {})}
+    kwargs.setdefault("batch_size", max(2, int(kwargs["n_steps"]) * n_envs // MINIBATCHES))
     model = _build_ppo(
         venv, kwargs, policy_kwargs, seed, demonstrations.device, tensorboard_log=tensorboard_log
     )
@@ -556,7 +566,11 @@ def load_policy(
     import torch
 
     venv = DummyVecEnv([demonstrations.make_env])
-    ppo_kwargs = robustify_stats.get("ppo_kwargs", DEFAULT_PPO_KWARGS)
+    ppo_kwargs = dict(robustify_stats.get("ppo_kwargs", DEFAULT_PPO_KWARGS))
+    # The network is what the weights need; the rollout here is one env's, so the mini-batch
+    # must divide it (SB3 warns otherwise). It matters only if the loaded policy trains again.
+    rollout = int(ppo_kwargs.get("n_steps", DEFAULT_PPO_KWARGS["n_steps"]))
+    ppo_kwargs["batch_size"] = math.gcd(rollout, int(ppo_kwargs.get("batch_size", rollout)))
     model = _build_ppo(
         venv,
         ppo_kwargs,
