@@ -49,7 +49,7 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
-from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, VectorEnv, VectorWrapper
+from gymnasium.vector import AutoresetMode, VectorEnv, VectorWrapper
 
 from teachgym.envs.base import caller_params, normalize_return
 from teachgym.spaces import ParamSpace
@@ -344,20 +344,24 @@ class TeacherWrapper(gym.Wrapper):  # type: ignore[type-arg]
 
 
 class CurriculumVectorEnv(VectorWrapper):
-    """Runs a teacher's curriculum on a Gymnasium ``SyncVectorEnv`` or ``AsyncVectorEnv``.
+    """Runs a teacher's curriculum on a Gymnasium vector env of parameterized envs.
 
-    The teacher stays in the main process. Gymnasium's default autoreset mode, ``NEXT_STEP``,
-    resets a sub-env on the step *after* the one that ended its episode, without options. So
-    when sub-env ``i`` ends an episode the wrapper reports it (params from that step's
-    ``info["params"]``, return summed here), samples the teacher at once and stores the sample
-    in the sub-env's pending slot; the reset on the next step uses it and its ``info["params"]``
-    is checked against it. The teacher's newest sample is thus used with
-    no episode of lag. ``reset()`` of the whole vector env gives every sub-env a pending set
-    first (or uses ``options["params"]`` when the caller gives them); the episodes it cuts
-    short are not reported. ``options["reset_mask"]`` (partial reset) is supported likewise.
+    The teacher stays in the main process. Two of Gymnasium's autoreset modes are supported:
 
-    The other autoreset modes are rejected: ``SAME_STEP`` would need the params one episode
-    ahead (use the SB3 wrapper's scheme) and ``DISABLED`` leaves resets to the caller.
+    - ``NEXT_STEP`` (Gymnasium's default) resets a sub-env on the step *after* the one that
+      ended its episode, without options. When sub-env ``i`` ends an episode the wrapper reports
+      it (params from that step's ``info["params"]``, return summed here), samples the teacher
+      at once and stores the sample in the sub-env's pending slot; the reset on the next step
+      uses it and its ``info["params"]`` is checked against it: no episode of lag.
+    - ``SAME_STEP`` (the batched envs, ``teachgym.envs.batched``) resets inside the step that
+      ends the episode, so every sub-env always holds the params of its *next* episode, sent
+      one episode ahead as the SB3 wrapper does. The ended episode's params come from
+      ``info["final_info"]["params"]``, the new episode's from ``info["params"]``.
+
+    ``reset()`` of the whole vector env gives every sub-env a pending set first (or uses
+    ``options["params"]`` when the caller gives them); the episodes it cuts short are not
+    reported. ``options["reset_mask"]`` (partial reset) is supported likewise. ``DISABLED``
+    is rejected: it leaves resets to the caller.
 
     Samples reach the sub-envs through Gymnasium's public ``VectorEnv.set_attr("pending_params",
     values)``, which gives sub-env ``i`` the ``i``-th value (Gymnasium's ``call`` gives every
@@ -365,30 +369,34 @@ class CurriculumVectorEnv(VectorWrapper):
     given the pending value the books hold for them, which is what their slot holds.
 
     Args:
-        env: A ``SyncVectorEnv`` or ``AsyncVectorEnv`` (possibly under vector wrappers that keep
-            rewards and infos) of teachgym parameterized envs, autoreset mode ``NEXT_STEP``.
+        env: A vector env (possibly under vector wrappers that keep rewards and infos) whose
+            base has ``get_attr``/``set_attr`` (``SyncVectorEnv``, ``AsyncVectorEnv``, the
+            batched envs' NumPy face) over teachgym parameterized envs, autoreset mode
+            ``NEXT_STEP`` or ``SAME_STEP``.
         teacher: A teacher over the sub-envs' ``ParamSpace``.
 
     Raises:
         ValueError: the sub-envs are not parameterized, their space is not the teacher's, or
-            the autoreset mode is not ``NEXT_STEP``.
-        TypeError: the base vector env is neither ``SyncVectorEnv`` nor ``AsyncVectorEnv``.
+            the autoreset mode is ``DISABLED``.
+        TypeError: the base vector env has no ``get_attr``/``set_attr``.
     """
 
     def __init__(self, env: VectorEnv, teacher: Teacher) -> None:
         super().__init__(env)
-        base = env.unwrapped
-        if not isinstance(base, (SyncVectorEnv, AsyncVectorEnv)):
+        base: Any = env.unwrapped  # get_attr/set_attr are checked below, not typed
+        if not all(callable(getattr(base, name, None)) for name in ("get_attr", "set_attr")):
             raise TypeError(
-                "CurriculumVectorEnv needs a gymnasium SyncVectorEnv or AsyncVectorEnv "
-                f"underneath; got {type(base).__name__}"
+                "CurriculumVectorEnv needs a vector env with get_attr and set_attr underneath "
+                "(SyncVectorEnv, AsyncVectorEnv, a teachgym batched env); "
+                f"got {type(base).__name__}"
             )
         mode = AutoresetMode(base.metadata.get("autoreset_mode", AutoresetMode.NEXT_STEP))
-        if mode is not AutoresetMode.NEXT_STEP:
+        if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
             raise ValueError(
-                f"CurriculumVectorEnv supports autoreset_mode=NEXT_STEP (Gymnasium's default); "
-                f"got {mode.name}. Build the vector env with autoreset_mode='NextStep'"
+                "CurriculumVectorEnv supports autoreset_mode NEXT_STEP (Gymnasium's default) and "
+                f"SAME_STEP; got {mode.name}"
             )
+        self._same_step = mode is AutoresetMode.SAME_STEP
         try:
             env_spaces = base.get_attr("param_space")
             ranges = base.get_attr("return_range")
@@ -422,6 +430,8 @@ class CurriculumVectorEnv(VectorWrapper):
             self.ledger.start(i, reported[i], expected)
             if not chosen_by_caller:
                 self.ledger.pending[i] = None
+        if self._same_step and not chosen_by_caller:
+            self._send_pending(indices)  # the params of each sub-env's next episode, ahead
         self._resetting[mask] = False
         self._started = True
         return obs, infos
@@ -431,6 +441,8 @@ class CurriculumVectorEnv(VectorWrapper):
         if not self._started:
             raise RuntimeError("CurriculumVectorEnv: call reset() before step()")
         obs, rewards, terminations, truncations, infos = self.env.step(actions)
+        if self._same_step:
+            return self._step_same_step(obs, rewards, terminations, truncations, infos)
         ledger = self.ledger
         restarted = np.flatnonzero(self._resetting).tolist()
         if restarted:
@@ -459,6 +471,29 @@ class CurriculumVectorEnv(VectorWrapper):
     def metrics(self) -> dict[str, float]:
         """Numbers for the logger (``teacher/`` prefix): see ``EpisodeLedger.metrics``."""
         return self.ledger.metrics()
+
+    def _step_same_step(
+        self, obs: Any, rewards: Any, terminations: Any, truncations: Any, infos: dict[str, Any]
+    ) -> tuple[Any, Any, Any, Any, dict[str, Any]]:
+        """SAME_STEP: an ended episode's last reward and params come with the new episode's
+        first observation; the new episode used the pending set sent one episode ahead."""
+        ledger = self.ledger
+        ledger.returns += np.asarray(rewards, dtype=np.float64)
+        ended = np.logical_or(np.asarray(terminations), np.asarray(truncations))
+        ended_indices = np.flatnonzero(ended).tolist()
+        if ended_indices:
+            final_rows = _vector_info_rows(infos.get("final_info", {}), "params", self.num_envs)
+            new_rows = _vector_info_rows(infos, "params", self.num_envs)
+            raw_returns = np.zeros(self.num_envs, dtype=np.float64)
+            scores = np.zeros(self.num_envs, dtype=np.float64)
+            for i in ended_indices:
+                _, raw_returns[i], scores[i] = ledger.finish(i, final_rows[i])
+                ledger.start(i, new_rows[i], ledger.pending[i])
+                ledger.pending[i] = None
+            infos[EPISODE_RETURN_KEY], infos["_" + EPISODE_RETURN_KEY] = raw_returns, ended
+            infos[TEACHER_SCORE_KEY], infos["_" + TEACHER_SCORE_KEY] = scores, ended.copy()
+            self._send_pending(ended_indices)
+        return obs, rewards, terminations, truncations, infos
 
     def _send_pending(self, indices: Sequence[int]) -> None:
         """Sample the teacher for each of ``indices`` and store it in that sub-env's slot."""

@@ -13,7 +13,7 @@ from teachgym.envs.batched.numpy_vector import BatchedNumpyVectorEnv
 from teachgym.envs.batched.sb3 import BatchedSB3VecEnv
 from teachgym.spaces import ParamSpace
 from teachgym.teachers import Teacher
-from teachgym.teachers.curriculum import EpisodeLedger, return_normalizer
+from teachgym.teachers.curriculum import TEACHER_SCORE_KEY, CurriculumVectorEnv
 from teachgym.teachers.curriculum_sb3 import CurriculumVecEnv
 
 #: A code ``c`` is sent as ``goal_distance = c / SCALE``: exact in float32, so the reward (and
@@ -93,38 +93,30 @@ def test_curriculum_vec_env_pairs_exactly_on_the_sb3_face() -> None:
     assert len(unreported) <= 3 * num_envs
 
 
-def test_same_step_ledger_pairs_exactly_on_the_numpy_face() -> None:
-    """The books of the curriculum wrappers, driven the ``same_step`` way (one pending set per
-    env ahead, as ``CurriculumVecEnv`` does) over the Gymnasium face's ``set_attr`` and infos:
-    what ``CurriculumVectorEnv`` would need to do to accept ``SAME_STEP`` envs."""
+def test_curriculum_vector_env_pairs_exactly_on_the_numpy_face() -> None:
+    """Gymnasium's wrapper on the NumPy face (``SAME_STEP``): one pending set per env sent
+    ahead through ``set_attr``, finished params read from ``final_info``; a mid-run reset cuts
+    episodes short without reporting them."""
     num_envs = 32
     teacher = RecordingTeacher(GRID_NAVIGATION_PARAM_SPACE, seed=1)
-    venv = BatchedNumpyVectorEnv(CodedBatchedNavigation(num_envs, seed=1))
-    ledger = EpisodeLedger(teacher, [return_normalizer(r) for r in venv.get_attr("return_range")])
-    for i in range(num_envs):
-        ledger.sample_pending(i)
-    venv.set_attr("pending_params", list(ledger.pending))
-    _, info = venv.reset(seed=1)
-    for i in range(num_envs):
-        ledger.start(i, info["params"][i], ledger.pending[i])
-        ledger.sample_pending(i)
-    venv.set_attr("pending_params", list(ledger.pending))
+    venv = CurriculumVectorEnv(
+        BatchedNumpyVectorEnv(CodedBatchedNavigation(num_envs, seed=1)), teacher
+    )
+    venv.reset(seed=1)
     rng = np.random.default_rng(1)
-    for _ in range(200):
-        _, rewards, terminations, truncations, info = venv.step(rng.integers(0, 7, num_envs))
-        ledger.returns += rewards
-        ended = np.flatnonzero(terminations | truncations)
-        for i in ended:
-            # The finished episode's params are in the finished step's info (final_info); the
-            # new episode, started on this same step from the pending set, in info["params"].
-            # Its reward of this step belongs to the finished episode.
-            ledger.finish(i, info["final_info"]["params"][i])
-            ledger.start(i, info["params"][i], ledger.pending[i])
-            ledger.sample_pending(i)
-        if len(ended):
-            venv.set_attr("pending_params", list(ledger.pending))
-    assert len(teacher.updates) > 2000
+    ended = 0
+    for step in range(200):
+        if step == 100:
+            venv.reset()
+        _, _, terminations, truncations, info = venv.step(rng.integers(0, 7, num_envs))
+        done = np.flatnonzero(terminations | truncations)
+        for i in done:
+            assert info[TEACHER_SCORE_KEY][i] == info["final_info"]["params"][i][1]
+        ended += len(done)
+    assert len(teacher.updates) == ended > 2000
     assert pairing_mismatches(teacher) == 0
+    # Never reported, per env: the episode the reset cut, the running one, the pending set.
+    assert teacher.n_samples == ended + 3 * num_envs
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

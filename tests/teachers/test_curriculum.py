@@ -211,6 +211,48 @@ def test_gymnasium_vector_pairing_is_exact(backend, num_envs, steps):
     assert pairing_mismatches(teacher) == 0
 
 
+def _drive_gymnasium_same_step(vec, steps: int, reset_at: int | None = None) -> int:
+    """SAME_STEP: the ended episode's params are in ``final_info``, the new one's in ``params``."""
+    vec.reset(seed=0)
+    actions = np.zeros(vec.num_envs, dtype=np.int64)
+    ended = 0
+    for step in range(steps):
+        if step == reset_at:
+            vec.reset()
+        _, _, terminations, truncations, infos = vec.step(actions)
+        done = terminations | truncations
+        for index in np.flatnonzero(done):
+            final_params = infos["final_info"]["params"][index]
+            assert infos[EPISODE_RETURN_KEY][index] == code_of(final_params)
+            assert code_of(infos["params"][index]) != code_of(final_params)  # already the next
+        ended += int(done.sum())
+    return ended
+
+
+@pytest.mark.parametrize(("backend", "num_envs", "steps"), [("sync", 3, 2000), ("async", 8, 500)])
+def test_gymnasium_same_step_pairing_is_exact(backend, num_envs, steps):
+    """SAME_STEP resets inside the ending step, so each sub-env holds its next episode's params
+    one episode ahead (as the batched envs need); pairing stays exact."""
+    factories = [make_coded("gymnasium") for _ in range(num_envs)]
+    if backend == "sync":
+        vec = SyncVectorEnv(factories, autoreset_mode="SameStep")
+    else:
+        vec = AsyncVectorEnv(factories, context="fork", autoreset_mode="SameStep")
+    teacher = RecordingTeacher()
+    curriculum = CurriculumVectorEnv(vec, teacher)
+    try:
+        ended = _drive_gymnasium_same_step(curriculum, steps, reset_at=steps // 2)
+    finally:
+        curriculum.close()
+    # No step is spent on resets: about steps * num_envs / 10.5 episodes.
+    assert ended >= steps * num_envs // 15
+    assert len(teacher.updates) == ended
+    assert pairing_mismatches(teacher) == 0
+    # Never reported, per sub-env: the episode the mid-run reset cut short, the episode still
+    # running at the end, and the set pending for the one after it.
+    assert teacher.n_samples == ended + 3 * num_envs
+
+
 @pytest.mark.parametrize(
     "steps",
     [1500, pytest.param(15000, marks=pytest.mark.slow)],  # ~1,100 / ~11,000 episodes each
@@ -386,9 +428,9 @@ def test_wrong_teacher_space_or_env_is_a_clear_value_error():
 
 def test_unsupported_setups_are_rejected():
     teacher = RecordingTeacher()
-    same_step = SyncVectorEnv([make_coded("g")], autoreset_mode="SameStep")
-    with pytest.raises(ValueError, match="NEXT_STEP"):
-        CurriculumVectorEnv(same_step, teacher)
+    disabled = SyncVectorEnv([make_coded("g")], autoreset_mode="Disabled")
+    with pytest.raises(ValueError, match="DISABLED"):
+        CurriculumVectorEnv(disabled, teacher)
     below = VecNormalize(DummyVecEnv([make_coded("sb3")]), norm_reward=True)
     with pytest.raises(ValueError, match="VecNormalize"):
         CurriculumVecEnv(below, teacher)
