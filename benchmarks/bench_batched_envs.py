@@ -13,6 +13,8 @@ import time
 import torch
 
 from teachgym.envs.batched import BatchedGridEnv, BatchedGridKeyDoor, BatchedGridNavigation
+from teachgym.envs.batched.noisy_rooms import BatchedNoisyRooms
+from teachgym.envs.batched.noisy_tv import BatchedNoisyTVRooms
 
 FAMILIES: dict[str, tuple[type[BatchedGridEnv], dict[str, list[float]]]] = {
     "navigation": (
@@ -23,6 +25,8 @@ FAMILIES: dict[str, tuple[type[BatchedGridEnv], dict[str, list[float]]]] = {
         BatchedGridKeyDoor,
         {"centre": [2.0, 0.625, 3.0], "hardest": [4.0, 0.99, 6.0]},
     ),
+    "noisy_rooms": (BatchedNoisyRooms, {"centre": [3.5, 7.0, 0.5, 0.5], "hardest": [6, 10, 1, 1]}),
+    "noisy_tv": (BatchedNoisyTVRooms, {"centre": [3.5, 7.0, 1.5], "hardest": [6.0, 10.0, 3.0]}),
 }
 
 

@@ -83,11 +83,21 @@ _REGISTRY: tuple[tuple[str, str, int | None, float | None], ...] = (
 
 ENV_IDS: tuple[str, ...] = tuple(env_id for env_id, *_ in _REGISTRY)
 
+# Batched torch versions (teachgym.envs.batched): `gymnasium.make_vec(id, num_envs,
+# vectorization_mode="vector_entry_point", device=...)`. `gymnasium.make(id)` is unchanged.
+_VECTOR_ENTRY_POINTS: dict[str, str] = {
+    "teachgym/GridNavigation-v0": "teachgym.envs.batched.entry_points:grid_navigation",
+    "teachgym/GridKeyDoor-v0": "teachgym.envs.batched.entry_points:grid_key_door",
+    "teachgym/NoisyRooms-v0": "teachgym.envs.batched.entry_points:noisy_rooms",
+    "teachgym/NoisyTVRooms-v0": "teachgym.envs.batched.entry_points:noisy_tv_rooms",
+}
+
 for _env_id, _entry_point, _max_steps, _threshold in _REGISTRY:
     if _env_id not in gym.registry:  # importing twice (e.g. importlib.reload) must not warn
         gym.register(
             id=_env_id,
             entry_point=_entry_point,
+            vector_entry_point=_VECTOR_ENTRY_POINTS.get(_env_id),
             max_episode_steps=_max_steps,
             reward_threshold=_threshold,
         )

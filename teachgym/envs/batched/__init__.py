@@ -1,4 +1,4 @@
-"""Batched, device-native versions of teachgym's grid families (issue 13), in torch.
+"""Batched, device-native versions of teachgym's grid families, in torch.
 
 A batched env holds every sub-env's state as tensors of shape ``(num_envs, …)`` on one device and
 steps all of them with a few tensor operations. ``BatchedGridEnv`` (``base.py``) holds the state,
@@ -10,6 +10,9 @@ Faces: a ``BatchedGridEnv`` is itself a Gymnasium ``VectorEnv`` of torch tensors
 ``same_step``); ``BatchedNumpyVectorEnv`` is the same env returning NumPy arrays; and
 ``teachgym.envs.batched.sb3.BatchedSB3VecEnv`` (imported from its module: it needs the ``train``
 extra) is a stable-baselines3 ``VecEnv`` with ``GridFlatObs``-equal observations.
+
+``gymnasium.make_vec(id, num_envs, vectorization_mode="vector_entry_point", device=...)``
+builds them for the four grid ids (``entry_points.py``).
 """
 
 from __future__ import annotations
@@ -20,13 +23,19 @@ from teachgym.envs.batched.grid_navigation import (
     GRID_NAVIGATION_PARAM_SPACE,
     BatchedGridNavigation,
 )
+from teachgym.envs.batched.noisy_rooms import NOISY_ROOMS_PARAM_SPACE, BatchedNoisyRooms
+from teachgym.envs.batched.noisy_tv import NOISY_TV_ROOMS_PARAM_SPACE, BatchedNoisyTVRooms
 from teachgym.envs.batched.numpy_vector import BatchedNumpyVectorEnv
 
 __all__ = [
     "GRID_KEY_DOOR_PARAM_SPACE",
     "GRID_NAVIGATION_PARAM_SPACE",
+    "NOISY_ROOMS_PARAM_SPACE",
+    "NOISY_TV_ROOMS_PARAM_SPACE",
     "BatchedGridEnv",
     "BatchedGridKeyDoor",
     "BatchedGridNavigation",
+    "BatchedNoisyRooms",
+    "BatchedNoisyTVRooms",
     "BatchedNumpyVectorEnv",
 ]

@@ -199,7 +199,12 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
     """
 
     # A plain class attribute, as Gymnasium declares it (VectorEnv.metadata).
-    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.SAME_STEP}  # noqa: RUF012
+    metadata: dict[str, Any] = {  # noqa: RUF012
+        "autoreset_mode": AutoresetMode.SAME_STEP,
+        "render_modes": ["rgb_array"],
+        "render_fps": 10,
+    }
+    render_mode = "rgb_array"
 
     #: The family's params (names, bounds, defaults), equal to the MiniGrid-based family's.
     param_space: ClassVar[ParamSpace]
@@ -283,6 +288,12 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
         return torch.rand(*shape, device=self.device, generator=self.generator)
 
     # ------------------------------------------------------------------ public API
+    def render(self, index: int = 0) -> np.ndarray:  # type: ignore[override]
+        """RGB frame of sub-env ``index`` with MiniGrid's tiles (needs the ``grid`` extra)."""
+        from teachgym.envs.batched.render import render_rgb
+
+        return render_rgb(self, index)
+
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:

@@ -1,0 +1,415 @@
+"""``BatchedNoisyRooms``: conformance with the MiniGrid-based env, noise law, rules, bad input."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import teachgym  # noqa: F401  (registers the env ids)
+from teachgym.envs.batched.base import BOX, CLOSED, DOOR, EMPTY, FLOOR, GOAL, WALL, YELLOW
+from teachgym.envs.batched.noisy_rooms import NOISY_ROOMS_PARAM_SPACE, BatchedNoisyRooms
+
+NOISY_ROOMS = "teachgym/NoisyRooms-v0"
+SIZE = 28
+CELLS = SIZE * SIZE
+LEFT, RIGHT, TOGGLE = 0, 1, 5
+
+
+def walled_encoding(env: Any) -> np.ndarray:
+    """The MiniGrid-based env's ``grid.encode()`` with the cells outside every room made walls
+    (they are empty there, never visible, and walls in the batched env)."""
+    grid = env.grid.encode()
+    inside = np.zeros((SIZE, SIZE), dtype=bool)
+    for room in env.rooms:
+        x0, y0 = room.top
+        inside[x0 : x0 + room.size, y0 : y0 + room.size] = True
+    grid[~inside] = (WALL, 5, 0)
+    return grid
+
+
+def live_tiles(env: Any) -> np.ndarray:
+    """The MiniGrid-based env's live noisy tiles as a flat ``x * 28 + y`` mask."""
+    live = np.zeros(CELLS, dtype=bool)
+    for tile in env.floor_tiles:
+        x, y = tile.cur_pos
+        live[x * SIZE + y] = True
+    return live
+
+
+class ConditionedNoise(BatchedNoisyRooms):
+    """The batched env with its noise replaced, in rows ``inject_rows``, by given colours."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.inject = torch.zeros(self.num_envs, CELLS, dtype=torch.long)
+        self.inject_rows = torch.zeros(self.num_envs, dtype=torch.bool)
+
+    def _noisy_colours(
+        self, envs: torch.Tensor, cells: torch.Tensor, colours: torch.Tensor
+    ) -> torch.Tensor:
+        own = super()._noisy_colours(envs, cells, colours).long()
+        injected = self.inject.view(-1).index_select(0, envs * CELLS + cells)
+        return torch.where(self.inject_rows.index_select(0, envs), injected, own)
+
+
+def test_param_space_and_books_equal_the_minigrid_family() -> None:
+    env = gym.make(NOISY_ROOMS)
+    assert env.unwrapped.param_space == NOISY_ROOMS_PARAM_SPACE
+    np.testing.assert_array_equal(
+        NOISY_ROOMS_PARAM_SPACE.defaults, env.unwrapped.param_space.defaults
+    )
+    assert BatchedNoisyRooms.return_range == env.unwrapped.return_range
+    assert BatchedNoisyRooms.mastery_threshold == env.unwrapped.mastery_threshold
+    assert BatchedNoisyRooms.num_actions == env.action_space.n
+    batched = BatchedNoisyRooms(1, seed=0)
+    batched.reset()
+    assert int(batched.max_steps[0]) == env.unwrapped.max_steps == 120
+    env.close()
+
+
+def _biased_actions(rng: np.random.Generator, count: int) -> np.ndarray:
+    # Lean on forward and toggle so that doors and boxes are opened and goals reached.
+    weights = np.array([0.16, 0.16, 0.38, 0.05, 0.05, 0.16, 0.04])
+    return rng.choice(7, size=count, p=weights / weights.sum())
+
+
+def test_dynamics_match_minigrid_step_for_step_with_the_noise_conditioned() -> None:
+    """Layouts of the MiniGrid-based env, loaded into the batched env, play identically when the
+    batched env's noise takes the MiniGrid-based env's colours (its live tiles must agree)."""
+    num_envs = 100
+    rng = np.random.default_rng(0)
+    params = NOISY_ROOMS_PARAM_SPACE.sample_many(rng, num_envs)
+    # Mostly small chains so random play opens doors and boxes and reaches goals; noise off,
+    # full and in between.
+    params[:70, 0] = rng.uniform(1.0, 2.4, 70)
+    params[:70, 1] = rng.uniform(4.0, 6.4, 70)
+    params[:, 3] = rng.choice([0.0, 1.0, 0.3, 0.6, 0.9], num_envs)
+    references = []
+    for i in range(num_envs):
+        env: Any = gym.make(NOISY_ROOMS).unwrapped
+        obs, _ = env.reset(seed=i, options={"params": params[i]})
+        env.max_steps = int(rng.integers(30, 90))
+        references.append((env, obs))
+    batched = ConditionedNoise(num_envs, seed=0)
+    batched.load_layouts(
+        np.arange(num_envs),
+        np.stack([walled_encoding(env) for env, _ in references]),
+        np.array([env.agent_pos for env, _ in references]),
+        np.array([env.agent_dir for env, _ in references]),
+        np.array([env.max_steps for env, _ in references]),
+        params,
+    )
+    obs = batched.observe()
+    for i, (env, reference_obs) in enumerate(references):
+        np.testing.assert_array_equal(obs["image"][i].numpy(), reference_obs["image"])
+        np.testing.assert_array_equal(batched.noise_live[i].numpy(), live_tiles(env))
+
+    live = np.ones(num_envs, dtype=bool)
+    counts = {"goal": 0, "truncated": 0, "doors": 0, "boxes": 0, "noisy_steps": 0}
+    for _ in range(max(env.max_steps for env, _ in references)):
+        if not live.any():
+            break
+        actions = _biased_actions(rng, num_envs)
+        results = {}
+        inject = batched.inject.clone()
+        for i in np.flatnonzero(live):
+            env = references[i][0]
+            front = env.grid.get(*env.front_pos)
+            opened = front is not None and front.type == "box" and actions[i] == TOGGLE
+            swung = front is not None and front.type == "door" and actions[i] == TOGGLE
+            counts["boxes"] += int(opened)
+            counts["doors"] += int(swung)
+            counts["noisy_steps"] += int(len(env.floor_tiles) > 0 and env.noise_prob > 0)
+            # The tiles live before the step (a box opened now freezes its room after the noise).
+            cells = [tile.cur_pos for tile in env.floor_tiles]
+            results[i] = env.step(int(actions[i]))
+            tiles = [x * SIZE + y for x, y in cells]
+            inject[i, tiles] = torch.tensor([env.grid.get(*c).encode()[1] for c in cells]).long()
+        batched.inject = inject
+        batched.inject_rows = torch.as_tensor(live)
+        obs, reward, terminated, truncated, info = batched.step(torch.as_tensor(actions))
+        final_image = info["final_obs"]["image"] if "final_obs" in info else obs["image"]
+        for i, (ref_obs, ref_reward, ref_terminated, ref_truncated, _) in results.items():
+            env = references[i][0]
+            done = ref_terminated or ref_truncated
+            image = final_image[i] if done else obs["image"][i]
+            np.testing.assert_array_equal(image.numpy(), ref_obs["image"], err_msg=f"env {i}")
+            assert float(reward[i]) == pytest.approx(float(ref_reward), abs=1e-6)
+            assert bool(terminated[i]) == ref_terminated
+            assert bool(truncated[i]) == ref_truncated
+            if done:
+                live[i] = False
+                assert bool(info["_final_obs"][i])
+                np.testing.assert_array_equal(info["final_params"][i].numpy(), params[i])
+                counts["goal" if ref_terminated else "truncated"] += 1
+            else:
+                assert int(obs["direction"][i]) == int(ref_obs["direction"])
+                assert batched.agent_pos[i].tolist() == list(env.agent_pos)
+                np.testing.assert_array_equal(batched.noise_live[i].numpy(), live_tiles(env))
+    assert not live.any()
+    # Goals, truncation, doors and boxes opened, noise on: all exercised.
+    assert min(counts.values()) >= 5, counts
+
+
+def _colour_changes(colours: list[np.ndarray], live: list[np.ndarray]) -> tuple[int, int, list]:
+    """Changes of live tiles between consecutive snapshots: (changed, total, shifts)."""
+    changed = total = 0
+    shifts: list[int] = []
+    for before, after, mask in zip(colours, colours[1:], live, strict=False):
+        moved = (after != before) & mask
+        changed += int(moved.sum())
+        total += int(mask.sum())
+        shifts += ((after[moved].astype(int) - before[moved]) % 6).tolist()
+    return changed, total, shifts
+
+
+@pytest.mark.parametrize("noise_prob", [0.15, 0.6])
+def test_noise_rate_and_shifts_match_the_minigrid_family(noise_prob: float) -> None:
+    """Turning in place (no box opened): each live tile changes with probability ``noise_prob``
+    per step, to one of the five other colours uniformly, in both envs."""
+    params = [3.0, 6.0, 1.0, noise_prob]
+    steps = 60
+    num_envs = 64
+    batched = BatchedNoisyRooms(num_envs, seed=1, max_steps=1000)
+    batched.set_next_params(np.arange(num_envs), [params] * num_envs)
+    batched.reset()
+    colours, masks = [batched.grid[:, 1].reshape(num_envs, -1).numpy().copy()], []
+    for step in range(steps):
+        masks.append(batched.noise_live.numpy().copy())
+        batched.step(torch.full((num_envs,), LEFT if step % 2 else RIGHT))
+        colours.append(batched.grid[:, 1].reshape(num_envs, -1).numpy().copy())
+    assert all((mask == masks[0]).all() for mask in masks)
+    changed, total, shifts = _colour_changes(colours, masks)
+
+    ref_changed = ref_total = 0
+    ref_shifts: list[int] = []
+    for seed in range(8):
+        env: Any = gym.make(NOISY_ROOMS, max_steps=1000).unwrapped
+        env.reset(seed=seed, options={"params": np.array(params)})
+        snapshots = [env.grid.encode()[:, :, 1].reshape(-1).copy()]
+        live = [live_tiles(env)] * steps
+        for step in range(steps):
+            env.step(LEFT if step % 2 else RIGHT)
+            snapshots.append(env.grid.encode()[:, :, 1].reshape(-1).copy())
+        c, t, s = _colour_changes(snapshots, live)
+        ref_changed, ref_total, ref_shifts = ref_changed + c, ref_total + t, ref_shifts + s
+
+    rate, ref_rate = changed / total, ref_changed / ref_total
+    sigma = math.sqrt(noise_prob * (1 - noise_prob) * (1 / total + 1 / ref_total))
+    assert abs(rate - ref_rate) < 4 * sigma, (rate, ref_rate)
+    assert abs(rate - noise_prob) < 4 * math.sqrt(noise_prob * (1 - noise_prob) / total)
+    for values in (shifts, ref_shifts):
+        histogram = np.bincount(values, minlength=6)
+        assert histogram[0] == 0  # a change always lands on another colour
+        expected = len(values) / 5
+        assert (np.abs(histogram[1:] - expected) < 5 * math.sqrt(expected)).all(), histogram
+
+
+def test_frozen_rooms_never_change_and_plain_tiles_never_move() -> None:
+    num_envs = 128
+    env = BatchedNoisyRooms(num_envs, seed=2, max_steps=1000)
+    rng = np.random.default_rng(2)
+    params = NOISY_ROOMS_PARAM_SPACE.sample_many(rng, num_envs)
+    params[:, 0] = rng.uniform(1.0, 2.4, num_envs)
+    params[:, 1] = 4.0
+    params[:, 2] = 1.0
+    params[:, 3] = 1.0  # every live tile changes on every step
+    env.set_next_params(np.arange(num_envs), params)
+    env.reset()
+    start_live = env.noise_live.clone()
+    frozen_cells = 0
+    for _ in range(150):
+        env.set_next_params(np.arange(num_envs), params)  # for the envs that reset
+        before = env.grid.reshape(num_envs, 3, -1).clone()
+        live_before = env.noise_live.clone()
+        _, _, terminated, truncated, _ = env.step(torch.as_tensor(_biased_actions(rng, num_envs)))
+        after = env.grid.reshape(num_envs, 3, -1)
+        same = ~(terminated | truncated)
+        if not bool(same.any()):
+            continue
+        rows = same.nonzero().squeeze(1)
+        # Colour changes of cells that kept their object (an opened box turns empty).
+        kept = after[:, 0] == before[:, 0]
+        moved = ((after[:, 1] != before[:, 1]) & kept).index_select(0, rows)
+        was_live = live_before.index_select(0, rows)
+        # Live tiles all moved (noise_prob 1), nothing else did, the box's room included.
+        assert torch.equal(moved, was_live)
+        # Liveness only ever shrinks, a whole room at a time.
+        now_live = env.noise_live.index_select(0, rows)
+        assert not bool((now_live & ~was_live).any())
+        frozen_cells += int((start_live.index_select(0, rows) & ~now_live).sum())
+        start_live = torch.where(same[:, None], start_live, env.noise_live)
+    assert frozen_cells > 100
+
+
+def _rooms(env: BatchedNoisyRooms, i: int) -> dict[int, set[tuple[int, int]]]:
+    room_map = env.room_map[i].view(SIZE, SIZE).numpy()
+    rooms: dict[int, set[tuple[int, int]]] = {}
+    for x, y in np.argwhere(room_map >= 0):
+        rooms.setdefault(int(room_map[x, y]), set()).add((int(x), int(y)))
+    return rooms
+
+
+def _reachable(objects: np.ndarray, start: tuple[int, int]) -> set[tuple[int, int]]:
+    passable = (objects != WALL) & (objects != BOX)
+    seen, queue = {start}, deque([start])
+    while queue:
+        x, y = queue.popleft()
+        for cell in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)):
+            if passable[cell] and cell not in seen:
+                seen.add(cell)
+                queue.append(cell)
+    return seen
+
+
+def test_generated_layouts_follow_the_family_rules() -> None:
+    num_envs = 300
+    env = BatchedNoisyRooms(num_envs, seed=3)
+    params = NOISY_ROOMS_PARAM_SPACE.sample_many(np.random.default_rng(3), num_envs)
+    env.set_next_params(np.arange(num_envs), params)
+    _, info = env.reset()
+    np.testing.assert_array_equal(info["params"].numpy(), params)
+    seen_rooms = set()
+    for i in range(num_envs):
+        num_rooms = math.floor(params[i, 0] + 0.5)
+        size = math.floor(params[i, 1] + 0.5)
+        num_noisy = math.floor(params[i, 2] * num_rooms + 0.5)
+        objects, colours, states = (env.grid[i, c].numpy().astype(int) for c in range(3))
+        assert int(env.max_steps[i]) == 120
+        assert (objects[0] == WALL).all() and (objects[:, 0] == WALL).all()
+        rooms = _rooms(env, i)
+        assert sorted(rooms) == list(range(num_rooms))
+        seen_rooms.add(num_rooms)
+        for cells in rooms.values():  # a square interior of side size - 2, walled
+            xs, ys = zip(*cells, strict=True)
+            assert len(cells) == (size - 2) ** 2
+            assert max(xs) - min(xs) == max(ys) - min(ys) == size - 3
+            for x in (min(xs) - 1, max(xs) + 1):
+                assert all(objects[x, y] in (WALL, DOOR) for y in range(min(ys), max(ys) + 1))
+        # Doors: one between each pair of consecutive rooms, closed, colours differ in a row.
+        doors = [tuple(cell) for cell in np.argwhere(objects == DOOR)]
+        assert len(doors) == num_rooms - 1
+        room_map = env.room_map[i].view(SIZE, SIZE).numpy()
+        joined = {}
+        for x, y in doors:
+            assert states[x, y] == CLOSED
+            sides = {int(room_map[c]) for c in ((x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1))}
+            sides.discard(-1)
+            assert len(sides) == 2
+            low = min(sides)
+            assert sides == {low, low + 1}
+            joined[low] = colours[x, y]
+        assert sorted(joined) == list(range(num_rooms - 1))
+        assert all(joined[j] != joined[j + 1] for j in range(num_rooms - 2))
+        assert (states[objects != DOOR] == 0).all()
+        # Agent in the first room, the goal in the last, elsewhere.
+        ax, ay = env.agent_pos[i].tolist()
+        assert (ax, ay) in rooms[0] and objects[ax, ay] in (EMPTY, FLOOR)
+        goals = [tuple(cell) for cell in np.argwhere(objects == GOAL)]
+        assert len(goals) == 1 and goals[0] in rooms[num_rooms - 1] and goals[0] != (ax, ay)
+        # Noisy rooms: a yellow box each and floor on every other free cell; plain rooms bare.
+        noisy = [r for r, cells in rooms.items() if any(objects[c] == FLOOR for c in cells)]
+        assert len(noisy) == num_noisy
+        for room, cells in rooms.items():
+            boxes = [c for c in cells if objects[c] == BOX]
+            if room in noisy:
+                assert len(boxes) == 1 and colours[boxes[0]] == YELLOW
+                assert all(objects[c] in (FLOOR, BOX, GOAL) for c in cells)
+                if size >= 6:  # room to spare: the box stands off every doorway
+                    x, y = boxes[0]
+                    assert not {(x + 1, y), (x - 1, y), (x, y + 1), (x, y - 1)} & set(doors)
+            else:
+                assert boxes == [] and all(objects[c] in (EMPTY, GOAL) for c in cells)
+        live = env.noise_live[i].view(SIZE, SIZE).numpy()
+        np.testing.assert_array_equal(live, objects == FLOOR)
+        # Solvable: the goal is reachable through the (openable) doors, around the boxes.
+        assert goals[0] in _reachable(objects, (ax, ay))
+    assert seen_rooms == set(range(1, 7))
+
+
+def _play(env: BatchedNoisyRooms, seed: int, steps: int) -> list[torch.Tensor]:
+    obs, info = env.reset(seed=seed)
+    rng = np.random.default_rng(123)
+    record = [obs["image"].clone(), info["params"].clone(), env.grid.clone()]
+    for _ in range(steps):
+        actions = torch.as_tensor(_biased_actions(rng, env.num_envs))
+        obs, reward, terminated, truncated, info = env.step(actions)
+        record += [obs["image"].clone(), reward, terminated, truncated, env.noise_live.clone()]
+    return record
+
+
+def test_same_seed_same_episodes() -> None:
+    first = _play(BatchedNoisyRooms(48, seed=5), seed=5, steps=150)
+    second = _play(BatchedNoisyRooms(48, seed=99), seed=5, steps=150)
+    other = _play(BatchedNoisyRooms(48, seed=5), seed=6, steps=150)
+    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+
+
+def test_bad_input_is_rejected_and_leaves_state_unchanged() -> None:
+    for num_envs in (0, -3, 2.5, True, "8"):
+        with pytest.raises(ValueError, match="num_envs"):
+            BatchedNoisyRooms(num_envs)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="device"):
+        BatchedNoisyRooms(2, device="gpu")
+    for max_steps in (0, 1.5, "120"):
+        with pytest.raises(ValueError, match="max_steps"):
+            BatchedNoisyRooms(2, max_steps=max_steps)  # type: ignore[arg-type]
+
+    env = BatchedNoisyRooms(3, seed=1)
+    env.reset()
+    names = (
+        "grid",
+        "agent_pos",
+        "agent_dir",
+        "carrying",
+        "step_count",
+        "max_steps",
+        "params",
+        "pending_params",
+        "has_pending",
+        "room_map",
+        "noise_live",
+    )
+    snapshot = {name: getattr(env, name).clone() for name in names}
+    for actions, message in [
+        (torch.tensor([0, 1]), "shape"),
+        (torch.tensor([0.0, 1.0, 2.0]), "dtype"),
+        (torch.tensor([0, 7, 1]), r"0\.\.6"),
+        (np.array([0, -1, 1]), r"0\.\.6"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            env.step(actions)
+    for indices, params, message in [
+        ([0], [[1.0, 4.0, 0.0]], "shape"),
+        ([0], [[7.0, 4.0, 0.0, 0.0]], "num_rooms"),
+        ([1], [[1.0, 11.0, 0.0, 0.0]], "room_size"),
+        ([2], [[1.0, 4.0, -0.1, 0.0]], "noisy_fraction"),
+        ([2], [[1.0, 4.0, 0.0, float("nan")]], "noise_prob"),
+        ([3], [[1.0, 4.0, 0.0, 0.0]], "indices"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            env.set_next_params(indices, params)
+    grid = np.zeros((1, SIZE, SIZE, 3), dtype=int)
+    grid[...] = (WALL, 5, 0)
+    grid[0, 1:-1, 1:-1] = (EMPTY, 0, 0)
+    for bad_grid, message in [
+        (np.where(np.arange(3) == 0, 6, grid), "objects"),  # balls are not of this family
+        (np.where(np.arange(3) == 0, 9, grid), "objects"),  # nor lava
+        (np.ones((1, 31, 7, 3), dtype=int), "shape"),
+        (np.where(np.arange(3) == 1, 6, grid), "colours"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            env.load_layouts([0], bad_grid, [[1, 1]], [0], [100])
+    with pytest.raises(ValueError, match="agent_pos"):
+        env.load_layouts([0], grid, [[27, 1]], [0], [100])
+    with pytest.raises(ValueError, match="max_steps"):
+        env.load_layouts([0], grid, [[1, 1]], [0], [0])
+    for name, value in snapshot.items():
+        assert torch.equal(getattr(env, name), value), name
