@@ -193,5 +193,5 @@ def test_bad_params_are_value_errors_naming_them():
 
 
 def test_imports_run_before_make():
-    with pytest.raises(ValueError, match="no module named .no_such_module_xyz"):
+    with pytest.raises(ValueError, match=r"no module named .no_such_module_xyz"):
         make_env("CartPole-v1", imports=["no_such_module_xyz"])
