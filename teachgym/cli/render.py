@@ -129,6 +129,12 @@ def add_parser(commands: Any) -> None:
         "evaluation seed)",
     )
     parser.add_argument("--fps", type=positive_int, default=30, help="GIF frame rate (default: 30)")
+    parser.add_argument(
+        "--batched",
+        action="store_true",
+        help="ENV: play the batched torch version of the env (teachgym.envs.batched; grid ids) "
+        "instead of the MiniGrid-based one; GIF only",
+    )
     parser.set_defaults(handler=run, prog=parser.prog)
 
 
@@ -172,6 +178,11 @@ def _env_episodes(args: argparse.Namespace) -> list[_Episode]:
         raise UsageError(f"{', '.join(given)} need a RUN_DIR; {args.env!r} is an env id")
     env_id, params, env_kwargs = env_arguments(args)
     actions = None if args.actions is None else _load_actions(args.actions)
+    if args.batched:
+        if args.human or env_kwargs:
+            raise UsageError("--batched writes a GIF (--out) and takes no --env-kwarg")
+        steps, seed = args.steps or _ENV_STEPS, args.seed or 0
+        return [("", lambda: _play_batched(env_id, params, actions, steps, seed))]
     options = {
         "actions": actions,
         "max_steps": args.steps or _ENV_STEPS,
@@ -179,6 +190,37 @@ def _env_episodes(args: argparse.Namespace) -> list[_Episode]:
         "env_kwargs": env_kwargs,
     }
     return [("", lambda: _play(args.human, env_id, params, options))]
+
+
+def _play_batched(
+    env_id: str, params: Any, actions: list[Any] | None, max_steps: int, seed: int
+) -> tuple[list[Any], int, float]:
+    """One episode of sub-env 0 of the batched version of ``env_id``, as MiniGrid frames."""
+    import gymnasium as gym
+    import numpy as np
+    import torch
+
+    try:
+        env: Any = gym.make_vec(  # a BatchedGridEnv (torch interface)
+            env_id, num_envs=1, vectorization_mode="vector_entry_point", device="cpu", seed=seed
+        )
+    except gym.error.Error:
+        raise UsageError(f"{env_id} has no batched version (--batched)") from None
+    if params:
+        env.set_next_params([0], [env.param_space.to_vector(params)])
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    frames, total, steps = [env.render(0)], 0.0, 0
+    while steps < max_steps and (actions is None or steps < len(actions)):
+        action = int(rng.integers(env.num_actions)) if actions is None else int(actions[steps])
+        _, reward, terminated, truncated, _ = env.step(torch.tensor([action]))
+        steps += 1
+        total += float(reward[0])
+        if bool(terminated[0] or truncated[0]):
+            break  # the env already reset: its new episode is not part of this one
+        frames.append(env.render(0))
+    env.close()
+    return frames, steps, total
 
 
 def _run_episodes(args: argparse.Namespace) -> list[_Episode]:
