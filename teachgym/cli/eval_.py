@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +20,17 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(commands: Any) -> None:
     """Add ``eval`` to the sub-parsers ``commands``."""
-    from teachgym.training.config import EVAL_KINDS
+    from teachgym.training.config import EVAL_KINDS, VEC_ENV_CHOICES
 
     parser = commands.add_parser(
         "eval",
         help="%% of an env's fixed test set a trained policy masters",
+        # argparse expands "%" in help strings (hence "%%" above), not in descriptions.
         description=(
             "Run the deterministic policy on the env's fixed test set (teachgym.envs.test_set) "
-            "and report the %% of tasks mastered (return above the env's mastery threshold), "
-            "writing per-task returns as CSV and JSON. Give a run folder, or --model and --env."
+            "and report the % of tasks mastered (return above the env's mastery threshold), "
+            "writing per-task returns as CSV and JSON. Give a run folder, or --model and --env. "
+            "The episodes run on a vector env of --n-envs sub-envs."
         ),
     )
     parser.add_argument("run_dir", nargs="?", type=Path, metavar="RUN_DIR", help="a run folder")
@@ -58,13 +61,28 @@ def add_parser(commands: Any) -> None:
         "--kind", choices=EVAL_KINDS, help="test set: uniform (50 draws) or grid (10 × 10, 2-D)"
     )
     parser.add_argument("--episodes", type=positive_int, help="episodes per task (default: 1)")
+    cores = os.cpu_count() or 1
+    parser.add_argument(
+        "--n-envs",
+        type=positive_int,
+        metavar="N",
+        help=f"sub-envs playing episodes at once (default: one per CPU core, {cores} here)",
+    )
+    parser.add_argument(
+        "--vec-env",
+        choices=VEC_ENV_CHOICES,
+        default="subproc",
+        help="subproc: each sub-env in its own process (default); dummy: all in this process, "
+        "faster for cheap envs on a machine with few free cores (same returns)",
+    )
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
     parser.add_argument(
         "--out",
         type=Path,
         metavar="FILE",
-        help="where the per-task returns go (.csv or .json); default: RUN_DIR/eval_<checkpoint>"
-        "_<kind>.csv and .json, or beside --model",
+        help="where the per-task returns go (.csv or .json); default: RUN_DIR/eval_<model>_<kind>"
+        ".csv and .json (<model>: final, or the checkpoint's step_… folder, the names training "
+        "uses), or beside --model",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(handler=run, prog=parser.prog)
@@ -100,9 +118,13 @@ def run(args: argparse.Namespace) -> int:
                 kind=args.kind,
                 episodes=args.episodes,
                 device=args.device,
+                n_envs=args.n_envs,
+                vec_env=args.vec_env,
                 progress=progress,
             )
-            default_paths = RunDir(args.run_dir).eval_files(args.checkpoint, result.kind)
+            run = RunDir(args.run_dir)
+            model_name, _ = run.model_to_evaluate(args.checkpoint)
+            default_paths = run.eval_files(model_name, result.kind)
         else:
             if args.model is None or args.env is None:
                 raise UsageError("give a RUN_DIR, or both --model FILE.zip and --env ENV")
@@ -114,6 +136,8 @@ def run(args: argparse.Namespace) -> int:
                 obs_wrapper=args.obs_wrapper or "auto",
                 kind=args.kind or "uniform",
                 episodes=args.episodes or 1,
+                n_envs=args.n_envs,
+                vec_env=args.vec_env,
                 imports=args.imports,
                 progress=progress,
             )

@@ -12,15 +12,16 @@ plots and the command line reach every file through a ``RunDir`` property.
         step_000000004096/     model.zip, teacher.npz, state.npz [, replay_buffer.pkl],
                                checkpoint.json (the manifest, written last)
         latest.json            name and step of the newest complete checkpoint (for people)
-      eval.csv                 step, episodes, % mastered, mean return at each evaluation
+      eval.csv                 step, episodes, % mastered, mean return: one row per evaluation,
+                               appended, never rewritten
       final_model.zip          the model at the end of training
       teacher.npz              the teacher's final state (``teachgym.state_io``)
       curriculum.npz           every episode the teacher saw: step, params, score, return
-      eval_final.csv/.json     per-task returns of the final test-set evaluation
-      mastery_grid.csv/.json   per-cell returns on the 10 × 10 grid (2-D spaces)
+      eval_<model>_<kind>.csv/.json   per-task returns of model ``final`` (or checkpoint
+                               ``step_…``) on test set ``uniform`` or ``grid`` (10 × 10, 2-D
+                               spaces); ``train`` writes the final ones, ``teachgym eval`` any
       plots/                   teacher_samples.png, learning_curve.png, mastery_map.png
       summary.json             final counters and mastery
-      eval_<checkpoint>_<kind>.csv/.json   written by ``teachgym eval RUN_DIR``
 
 Checkpoints are written so that a run killed at any instant (SIGKILL, power loss) keeps its last
 complete checkpoint: files go into a hidden temporary folder, each is fsync-ed, the manifest is
@@ -45,6 +46,7 @@ from typing import Any, ClassVar
 from teachgym import state_io
 
 __all__ = [
+    "FINAL_MODEL",
     "RUN_FORMAT",
     "Checkpoint",
     "NotARunError",
@@ -55,6 +57,9 @@ __all__ = [
 
 #: ``config.json["format"]``; bumped when the folder layout changes incompatibly.
 RUN_FORMAT = "teachgym-run/1"
+
+#: The name ``model_to_evaluate`` and ``eval_files`` give the model at the end of training.
+FINAL_MODEL = "final"
 
 _CONFIG_FILE = "config.json"
 _MANIFEST_FILE = "checkpoint.json"
@@ -219,7 +224,8 @@ class RunDir:
 
     @property
     def eval_csv(self) -> Path:
-        """``eval.csv``: one row per evaluation during training (``EVAL_COLUMNS``)."""
+        """``eval.csv``: one row per evaluation during training (``EVAL_COLUMNS``), in the
+        order they ran; rows are appended (``append_eval_row``), never rewritten."""
         return self.path / "eval.csv"
 
     @property
@@ -238,24 +244,15 @@ class RunDir:
         return self.path / "curriculum.npz"
 
     @property
-    def final_eval_csv(self) -> Path:
-        """Per-task returns of the final test-set evaluation, as CSV."""
-        return self.path / "eval_final.csv"
-
-    @property
-    def final_eval_json(self) -> Path:
-        """The final test-set evaluation (``EvalResult.write_json``)."""
-        return self.path / "eval_final.json"
-
-    @property
     def mastery_grid_csv(self) -> Path:
-        """Per-cell returns on the 10 × 10 grid of a 2-D space, as CSV."""
-        return self.path / "mastery_grid.csv"
+        """Per-cell returns of the final model on the 10 × 10 grid of a 2-D space, as CSV."""
+        return self.eval_files(FINAL_MODEL, "grid")[0]
 
     @property
     def mastery_grid_json(self) -> Path:
-        """The 10 × 10 grid evaluation (``EvalResult.write_json``); the mastery map's data."""
-        return self.path / "mastery_grid.json"
+        """The final model's 10 × 10 grid evaluation (``EvalResult.write_json``); the mastery
+        map's data."""
+        return self.eval_files(FINAL_MODEL, "grid")[1]
 
     @property
     def summary_file(self) -> Path:
@@ -282,11 +279,41 @@ class RunDir:
         """Returns on the 10 × 10 grid of a 2-D space."""
         return self.plots_dir / "mastery_map.png"
 
-    def eval_files(self, checkpoint: str, kind: str) -> tuple[Path, Path]:
-        """Where ``teachgym eval RUN_DIR`` writes an evaluation of model ``checkpoint``
-        (``"final"`` or ``"latest"``) on test set ``kind``: ``(csv, json)``."""
-        stem = f"eval_{checkpoint}_{kind}"
+    def eval_files(self, model: str, kind: str) -> tuple[Path, Path]:
+        """Where an evaluation of ``model`` on test set ``kind`` goes, ``(csv, json)``; the
+        training's final evaluation and ``teachgym eval RUN_DIR`` use the same names.
+
+        Args:
+            model: ``"final"`` (``final_model_file``) or a checkpoint's folder name
+                (``"step_000000004096"``), as ``model_to_evaluate`` names it.
+            kind: The test set, ``"uniform"`` or ``"grid"``.
+        """
+        stem = f"eval_{model}_{kind}"
         return self.path / f"{stem}.csv", self.path / f"{stem}.json"
+
+    def model_to_evaluate(self, checkpoint: str = FINAL_MODEL) -> tuple[str, Path]:
+        """The saved model that ``checkpoint`` means, and its name for ``eval_files``.
+
+        Args:
+            checkpoint: ``"final"``: the final model, else the newest checkpoint's (a run still
+                training has no final model yet); ``"latest"``: the newest checkpoint's.
+
+        Returns:
+            ``("final", final_model_file)`` or ``(checkpoint folder name, its model file)``.
+
+        Raises:
+            ValueError: an unknown ``checkpoint``, or a run with no saved model yet.
+        """
+        if checkpoint not in (FINAL_MODEL, "latest"):
+            raise ValueError(f"checkpoint must be 'final' or 'latest'; got {checkpoint!r}")
+        if checkpoint == FINAL_MODEL and self.final_model_file.is_file():
+            return FINAL_MODEL, self.final_model_file
+        latest = self.latest_checkpoint()
+        if latest is None:
+            raise ValueError(
+                f"run {self.path} has no saved model yet (no final model, no checkpoint)"
+            )
+        return latest.path.name, latest.model_file
 
     # ------------------------------------------------------------------ checkpoints
     def save_checkpoint(
@@ -376,14 +403,35 @@ class RunDir:
                 {key: float(value) for key, value in row.items()} for row in csv.DictReader(file)
             ]
 
+    def append_eval_row(self, row: dict[str, float]) -> bool:
+        """Add one evaluation to ``eval.csv``, unless it already has a row at ``row["step"]``.
+
+        The lines already in the file are kept byte for byte (the file is rewritten atomically
+        as its old text plus the new line), so an evaluation, once recorded, is never replaced:
+        not by a second evaluation at the same step, not by a resumed run.
+
+        Returns:
+            Whether the row was added.
+        """
+        if any(old["step"] == float(row["step"]) for old in self.read_eval_rows()):
+            return False
+        path = self.eval_csv
+        old_text = path.read_text() if path.is_file() else ""
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(EVAL_COLUMNS), lineterminator="\n")
+        if not old_text:
+            writer.writeheader()
+        elif not old_text.endswith("\n"):
+            old_text += "\n"
+        writer.writerow(_printable_eval_row({column: row[column] for column in EVAL_COLUMNS}))
+        state_io.write_text_atomically(path, old_text + buffer.getvalue())
+        return True
+
     def write_eval_rows(self, rows: Sequence[dict[str, float]]) -> None:
-        """Rewrite ``eval.csv`` atomically with ``rows`` (columns ``EVAL_COLUMNS``)."""
-        counts = ("step", "episodes", "n_tasks")  # written as integers
-        printable = [
-            {key: int(value) if key in counts else value for key, value in row.items()}
-            for row in rows
-        ]
-        write_csv_atomically(self.eval_csv, EVAL_COLUMNS, printable)
+        """Write ``eval.csv`` atomically with ``rows`` (columns ``EVAL_COLUMNS``), replacing
+        the file: for a folder without one (tests, tools); training appends
+        (``append_eval_row``)."""
+        write_csv_atomically(self.eval_csv, EVAL_COLUMNS, [_printable_eval_row(r) for r in rows])
 
 
 def is_run(path: str | os.PathLike[str]) -> bool:
@@ -405,6 +453,11 @@ def write_csv_atomically(
     for row in rows:
         writer.writerow({column: row[column] for column in columns})
     state_io.write_text_atomically(path, buffer.getvalue())
+
+
+def _printable_eval_row(row: dict[str, float]) -> dict[str, float | int]:
+    counts = ("step", "episodes", "n_tasks")  # written as integers
+    return {key: int(value) if key in counts else value for key, value in row.items()}
 
 
 def _read_checkpoint(folder: Path) -> Checkpoint | None:

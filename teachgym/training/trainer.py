@@ -24,6 +24,13 @@ that; ``TeacherLoggerCallback`` writes ``teacher/`` metrics to the same TensorBo
 ``RunCallback`` records each finished episode for the plots, evaluates and checkpoints on
 schedule, and drives the progress bar.
 
+Evaluations. ``eval.csv`` is the run's history: one row per evaluated step, appended, never
+rewritten (``RunDir.append_eval_row``). Evaluations and checkpoints that fall due during a
+rollout wait for its policy update (they run when the next rollout starts), so whatever is
+evaluated or saved at step N, periodically or at the end, is the one policy training reached at
+N, and the final checkpoint holds the model of the final evaluation. The test-set episodes run
+on a vector env of one sub-env per CPU core (``teachgym.training.evaluation``).
+
 Seeding. ``seed`` is split with ``numpy.random.SeedSequence`` into independent seeds for the
 teacher, the sub-envs and the model, so the teacher's stream never coincides with an env's
 domain-randomisation stream. SB3's ``set_random_seed`` (called by every algorithm with its
@@ -36,7 +43,9 @@ and episode counters, the episode history and the evaluation rows. Resuming rest
 the restored teacher; SB3 continues with ``learn(..., reset_num_timesteps=False)``. Episodes
 running at the checkpoint are dropped (sub-env states are not saved); the sub-envs are reseeded
 from ``(seed, step)``, so a resumed run is reproducible but is not the bit-identical
-continuation of an uninterrupted one.
+continuation of an uninterrupted one. ``eval.csv`` stays as it is, rows after the checkpoint
+included (a run killed after an evaluation keeps it), and the resumed run evaluates only the
+steps it has no row for.
 """
 
 from __future__ import annotations
@@ -70,7 +79,7 @@ from teachgym.teachers.curriculum import EPISODE_RETURN_KEY, TEACHER_SCORE_KEY
 from teachgym.teachers.curriculum_sb3 import CurriculumVecEnv, TeacherLoggerCallback
 from teachgym.training.config import EVAL_KINDS, VEC_ENV_CHOICES, TrainConfig, derive_seeds
 from teachgym.training.evaluation import EvalResult, evaluate, load_tasks
-from teachgym.training.runs import Checkpoint, RunDir
+from teachgym.training.runs import FINAL_MODEL, Checkpoint, RunDir
 
 __all__ = [
     "EVAL_KINDS",
@@ -371,10 +380,13 @@ class Trainer:
         model._last_obs = None  # type: ignore[assignment]
         model.num_timesteps = int(state["num_timesteps"])
         history = EpisodeHistory.from_state(state["history"], facts["param_space"].dim)
-        eval_rows = [
-            {key: float(value) for key, value in row.items()} for row in state["eval_rows"]
-        ]
-        run.write_eval_rows(eval_rows)  # drop rows written after the checkpoint
+        # eval.csv is the record, rows after the checkpoint included; the checkpoint's copy
+        # only stands in for a file that is gone.
+        eval_rows = run.read_eval_rows()
+        if not eval_rows:
+            for row in state["eval_rows"]:
+                run.append_eval_row({key: float(value) for key, value in row.items()})
+            eval_rows = run.read_eval_rows()
         stored["config"] = config.to_dict()
         stored.setdefault("resumes", []).append(
             {"from_step": checkpoint.step, "checkpoint": checkpoint.path.name}
@@ -455,35 +467,46 @@ class Trainer:
                     step, info["params"], info[TEACHER_SCORE_KEY], info[EPISODE_RETURN_KEY]
                 )
 
-    def evaluate_now(self, kind: str | None = None) -> EvalResult:
-        """Evaluate the current policy on the test set; add a row to ``eval.csv`` and log
-        ``eval/mastered_pct`` and ``eval/mean_return``."""
-        config = self.config
-        result = evaluate(
-            self.model,
-            config.env_id,
-            env_kwargs=config.env_kwargs,
-            obs_wrapper=config.obs_wrapper,
-            kind=kind or config.eval_kind,
-            episodes=max(1, config.eval_episodes),
-            imports=config.imports,
-            progress=self.progress,
-        )
+    def evaluate_now(self, *, final: bool = False) -> EvalResult | None:
+        """Evaluate the current policy on the test set; append its row to ``eval.csv`` and log
+        ``eval/mastered_pct`` and ``eval/mean_return``.
+
+        A step that ``eval.csv`` already has (a resumed run passing a step its first life
+        evaluated) is not evaluated again (``None``), except for the ``final`` evaluation, whose
+        per-task returns the run's files need; its row is then left as it is.
+        """
+        step = self.num_timesteps
+        recorded = any(row["step"] == step for row in self.eval_rows)
+        if recorded and not final:
+            return None
+        result = self._evaluate(self.config.eval_kind, f"evaluating at step {step:,}")
         row = {
-            "step": float(self.num_timesteps),
+            "step": float(step),
             "episodes": float(self.episodes),
             "mastered_pct": result.mastered_pct,
             "mean_return": result.mean_return,
             "n_tasks": float(len(result.tasks)),
         }
-        if self.eval_rows and self.eval_rows[-1]["step"] == row["step"]:
-            self.eval_rows[-1] = row
-        else:
+        if not recorded and self.run.append_eval_row(row):
             self.eval_rows.append(row)
-        self.run.write_eval_rows(self.eval_rows)
-        self.model.logger.record("eval/mastered_pct", result.mastered_pct)
-        self.model.logger.record("eval/mean_return", result.mean_return)
+            self.model.logger.record("eval/mastered_pct", result.mastered_pct)
+            self.model.logger.record("eval/mean_return", result.mean_return)
         return result
+
+    def _evaluate(self, kind: str, description: str) -> EvalResult:
+        config = self.config
+        # One sub-env per CPU core, evaluation's default: no TrainConfig field sets it.
+        return evaluate(
+            self.model,
+            config.env_id,
+            env_kwargs=config.env_kwargs,
+            obs_wrapper=config.obs_wrapper,
+            kind=kind,
+            episodes=max(1, config.eval_episodes),
+            imports=config.imports,
+            progress=self.progress,
+            description=description,
+        )
 
     def save_checkpoint(self) -> Checkpoint:
         """Write a checkpoint of everything needed to resume (atomically, see ``training.runs``)."""
@@ -534,20 +557,19 @@ class Trainer:
         config, run = self.config, self.run
         evaluation = grid = None
         if config.eval_episodes > 0:
-            # Before the final checkpoint, so a run extended later keeps this row of eval.csv.
-            evaluation = self.evaluate_now()
+            # Before the final checkpoint, so the checkpoint's copy of eval.csv has this row.
+            evaluation = self.evaluate_now(final=True)
             if config.mastery_map and self.teacher.param_space.dim == 2:
                 grid = evaluation if config.eval_kind == "grid" else self.evaluate_grid()
         self.save_checkpoint()
         self.model.save(run.final_model_file)
         state_io.save(self.teacher.state_dict(), run.teacher_file)
         state_io.save(self.history.state_dict(), run.curriculum_file)
-        if evaluation is not None:
-            evaluation.write_csv(run.final_eval_csv)
-            evaluation.write_json(run.final_eval_json)
-        if grid is not None:
-            grid.write_csv(run.mastery_grid_csv)
-            grid.write_json(run.mastery_grid_json)
+        for result in (evaluation, None if grid is evaluation else grid):
+            if result is not None:  # the names `teachgym eval RUN_DIR` writes too
+                csv_path, json_path = run.eval_files(FINAL_MODEL, result.kind)
+                result.write_csv(csv_path)
+                result.write_json(json_path)
         self.model.logger.dump(self.num_timesteps)
         write_run_plots(run.path)
         summary = {
@@ -568,17 +590,7 @@ class Trainer:
 
     def evaluate_grid(self) -> EvalResult:
         """The 10 × 10 grid evaluation for the mastery map (not added to ``eval.csv``)."""
-        config = self.config
-        return evaluate(
-            self.model,
-            config.env_id,
-            env_kwargs=config.env_kwargs,
-            obs_wrapper=config.obs_wrapper,
-            kind="grid",
-            episodes=max(1, config.eval_episodes),
-            imports=config.imports,
-            progress=self.progress,
-        )
+        return self._evaluate("grid", f"evaluating the grid at step {self.num_timesteps:,}")
 
 
 class RunCallback(BaseCallback):
@@ -586,6 +598,9 @@ class RunCallback(BaseCallback):
 
     Schedules are in SB3 steps (``num_timesteps``, summed over sub-envs); an interval is due
     when the counter crosses a multiple of it, so resumed runs keep the same grid of steps.
+    What falls due runs when the next rollout starts, after the policy update that ends the
+    current one (SB3 calls ``on_step`` while collecting, before that update): an evaluation or
+    checkpoint at step N then sees the policy training reached at N, as the final ones do.
 
     Args:
         trainer: The run.
@@ -605,6 +620,10 @@ class RunCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         self.trainer.record_episodes(self.locals["dones"], self.locals["infos"])
+        self.bar.update(self.num_timesteps)
+        return True
+
+    def _on_rollout_start(self) -> None:
         step = self.num_timesteps
         if self._eval_every and step >= self._next_eval:
             self.trainer.evaluate_now()
@@ -612,8 +631,6 @@ class RunCallback(BaseCallback):
         if self._checkpoint_every and step >= self._next_checkpoint:
             self.trainer.save_checkpoint()
             self._next_checkpoint = _next_multiple(step, self._checkpoint_every)
-        self.bar.update(step)
-        return True
 
 
 def _next_multiple(step: int, every: int) -> int:

@@ -152,7 +152,7 @@ def test_evaluate_runs_an_agent_that_only_meets_the_protocol(tmp_path):
     # Goal one step ahead (reached: mastered); lava everywhere (burnt); a wall ahead of a far goal
     # (bumped into until the time limit). Three episodes in two envs: a batch of 2, then of 1.
     tasks = np.array([[5.0, 0.0, 0.0, 0.0], [15.0, 1.0, 0.5, 0.6], [8.0, 1.0, 0.0, 0.0]])
-    result = evaluate(loaded.learn(0), "teachgym/GridNavigation-v0", tasks=tasks, n_parallel=2)
+    result = evaluate(loaded.learn(0), "teachgym/GridNavigation-v0", tasks=tasks, n_envs=2)
     assert result.returns.shape == (3, 1)
     assert result.returns[0, 0] > 0.9 and result.returns[1, 0] == result.returns[2, 0] == 0.0
     assert result.mastered.tolist() == [True, False, False]

@@ -102,9 +102,9 @@ def test_train_cli_writes_a_complete_run_folder(
     assert [row["step"] for row in rows] == [0, 256, 512]
     assert all(row["n_tasks"] == 50 and 0 <= row["mastered_pct"] <= 100 for row in rows)
     assert (run_dir / "eval.csv").read_text().splitlines()[1].startswith("0,0,")
-    final = json.loads((run_dir / "eval_final.json").read_text())
+    final = json.loads((run_dir / "eval_final_uniform.json").read_text())
     assert final["n_tasks"] == 50 and len(final["returns"]) == 50
-    assert len((run_dir / "eval_final.csv").read_text().splitlines()) == 51
+    assert len((run_dir / "eval_final_uniform.csv").read_text().splitlines()) == 51
 
     # TensorBoard events with the teacher's and the evaluation's metrics; plots; final model.
     events = b"".join(path.read_bytes() for path in (run_dir / "tb").glob("events.out.*"))
@@ -237,9 +237,9 @@ def test_dqn_checkpoints_its_replay_buffer_and_resumes(tmp_path: Path) -> None:
     assert checkpoint is not None and "replay_buffer.pkl" in checkpoint.files
     trainer = Trainer.resume(run_dir, total_timesteps=320, progress=False)
     try:
-        # 256 steps over 2 envs = 128 slots; SB3 stores a step's transition after the callback
-        # that checkpointed, so the checkpoint holds the 127 before it.
-        assert trainer.model.replay_buffer.size() == 127  # type: ignore[attr-defined]
+        # 256 steps over 2 envs = 128 slots: the final checkpoint holds every transition the
+        # final model learned from.
+        assert trainer.model.replay_buffer.size() == 128  # type: ignore[attr-defined]
         assert trainer.learn().num_timesteps == 320
     finally:
         trainer.close()

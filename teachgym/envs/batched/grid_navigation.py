@@ -142,7 +142,11 @@ class BatchedGridNavigation(BatchedGridEnv):
         num_free = free.sum(dim=1).double()
         num_walls = nearest(params[:, 2] * num_free)
         num_lava = torch.minimum(nearest(params[:, 3] * num_free), num_free.long() - num_walls)
-        rank = torch.where(free, self._rand(k, cells), 2.0).argsort(dim=1).argsort(dim=1)
+        order = torch.where(free, self._rand(k, cells), 2.0).argsort(dim=1)
+        # The inverse permutation by a scatter, not a second argsort (the same ranks, ~2× faster).
+        rank = torch.empty_like(order).scatter_(
+            1, order, torch.arange(cells, device=dev).expand(k, cells)
+        )
         walls = free & (rank < num_walls[:, None])
         lava = free & (rank >= num_walls[:, None]) & (rank < (num_walls + num_lava)[:, None])
 

@@ -415,27 +415,46 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
         """One step of noise for a flat list of live tiles: tile ``t`` is cell ``cells[t]``
         (flattened ``x * 28 + y``) of env ``envs[t]``, coloured ``colours[t]`` (uint8); returns
         the tiles' colours after the step."""
-        prob = self.params[:, 3].float().index_select(0, envs)
+        env_prob = self.params[:, 3].float()
+        # The same float32 quotient per env as per tile: one division per env, not per tile.
+        env_scale = (NUM_COLOURS - 1) / env_prob.clamp(min=1e-12)
+        prob = env_prob.index_select(0, envs)
         draws = self._rand(len(envs))
         # Given a change (draw < p), floor(draw * 5 / p) is uniform on 0..4: the shift minus one.
-        shift = (draws * ((NUM_COLOURS - 1) / prob.clamp(min=1e-12))).clamp_(max=4).to(torch.uint8)
-        moved = colours + shift + 1
+        shift = (draws * env_scale.index_select(0, envs)).clamp_(max=4).to(torch.uint8)
+        moved = shift.add_(colours).add_(1)
         moved = torch.where(moved >= NUM_COLOURS, moved - NUM_COLOURS, moved)
         return torch.where(draws < prob, moved, colours)
+
+    def _live_tiles(self) -> torch.Tensor:
+        """The live tiles as one flat list ``env * cells + cell`` (a few per cent of the cells),
+        ascending: ``nonzero`` over 8-byte words of ``noise_live`` first (most are zero), then
+        over the bytes of the nonzero words only, ~5× faster than over every cell."""
+        width = 8  # bytes per word; 28 * 28 = 98 words per env
+        words = self.noise_live.view(torch.uint8).view(-1, width).view(torch.int64).view(-1)
+        nonzero_words = words.nonzero().squeeze(1)
+        live_bytes = words.index_select(0, nonzero_words).view(torch.bool)
+        within = live_bytes.nonzero().squeeze(1)
+        word = nonzero_words.index_select(0, within >> 3)
+        return (word << 3) + (within & (width - 1))
 
     def _after_step(
         self, actions: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         cells = GRID_SIZE * GRID_SIZE
-        # The live tiles as one flat list (a few per cent of the cells): index ops on it only.
-        tiles = self.noise_live.view(-1).nonzero().squeeze(1)  # env * cells + cell
+        tiles = self._live_tiles()  # env * cells + cell
         if len(tiles):
-            envs, cell = tiles.div(cells, rounding_mode="floor"), tiles % cells
-            where = envs * (3 * cells) + cells + cell  # the colour channel in the flat grid
+            # int32 division: int64's is several times slower on this CPU build.
+            envs = tiles.int().div_(cells, rounding_mode="floor").long()
+            cell = tiles - envs * cells
+            where = tiles + envs * (2 * cells) + cells  # the colour channel in the flat grid
             flat = self.grid.view(-1)
             new = self._noisy_colours(envs, cell, flat.index_select(0, where))
             flat.index_copy_(0, where, new.to(torch.uint8))
-        if bool(self._opening.any()):  # the opened box's room stops, after this step's noise
-            frozen = self._opening[:, None] & (self.room_map == self._opening_room[:, None])
-            self.noise_live &= ~frozen
+        opening = self._opening.nonzero().squeeze(1)
+        if len(opening):  # the opened box's room stops, after this step's noise
+            rooms = self._opening_room.index_select(0, opening)
+            frozen = self.room_map.index_select(0, opening) == rooms[:, None]
+            live = self.noise_live.index_select(0, opening) & ~frozen
+            self.noise_live.index_copy_(0, opening, live)
         return reward, terminated

@@ -99,14 +99,18 @@ class BatchedNoisyTVRooms(BatchedRoomChainEnv):
         pressed = actions == TV_ACTION
         if not bool(pressed.any()):
             return reward, terminated
-        n, cells = self.num_envs, GRID_SIZE * GRID_SIZE
-        # The balls of the envs that pressed, as one flat list: index ops on it only.
-        balls = (self.grid[:, 0].reshape(n, cells) == BALL) & pressed[:, None]
-        tiles = balls.view(-1).nonzero().squeeze(1)  # env * cells + cell
+        cells = GRID_SIZE * GRID_SIZE
+        # The balls of the envs that pressed, as one flat list: index ops on it only. Only those
+        # envs' object planes are scanned (a seventh of the batch under random actions).
+        pressers = pressed.nonzero().squeeze(1)
+        objects = self.grid.index_select(0, pressers)[:, 0].reshape(len(pressers), cells)
+        tiles = (objects == BALL).view(-1).nonzero().squeeze(1)  # presser * cells + cell
+        tile_envs = pressers.index_select(0, tiles.div(cells, rounding_mode="floor"))
+        tile_cells = tiles % cells
         held = (pressed & (self.carrying[:, 0] == BALL)).nonzero().squeeze(1)
-        envs = torch.cat([tiles.div(cells, rounding_mode="floor"), held])
-        cell = torch.cat([tiles % cells, torch.full_like(held, -1)])
-        where = tiles.div(cells, rounding_mode="floor") * (3 * cells) + cells + tiles % cells
+        envs = torch.cat([tile_envs, held])
+        cell = torch.cat([tile_cells, torch.full_like(held, -1)])
+        where = tile_envs * (3 * cells) + cells + tile_cells
         grid, hand = self.grid.view(-1), self.carrying.view(-1)
         colours = torch.cat([grid.index_select(0, where), hand.index_select(0, held * 3 + 1)])
         new = self._switch_tvs(envs, cell, colours).to(torch.uint8)
