@@ -5,7 +5,8 @@
     teachgym list                                  registered teachers and envs
     teachgym bench toy [--teachers NAME ...] ...   the toy testbed (Portelas et al. 2019, §4)
     teachgym play ENV [--param NAME=VALUE ...]     drive a grid env with the keyboard
-    teachgym render ENV [--param ...] --out F.gif  record an episode of any env
+    teachgym render ENV|RUN_DIR [--param ...|--task N] --out F.gif | --human
+                                                   watch an env or a run's policy (alias: enjoy)
     teachgym train ENV [--teacher NAME] [--algo NAME] ...   train a student in a curriculum
     teachgym train --resume RUN_DIR [--steps N]    continue a run from its last checkpoint
     teachgym eval RUN_DIR | --model F.zip --env ID  % of the env's test set mastered
