@@ -84,6 +84,18 @@ class BatchedGridNavigation(BatchedGridEnv):
         colour = torch.zeros(16, dtype=torch.uint8)
         colour[WALL], colour[GOAL], colour[LAVA] = GREY, GREEN, RED
         self._colour_of = colour.to(self.device)
+        # Tables of what depends only on the room side or on a cell, looked up per reset instead
+        # of recomputed on (k, 225) int64 tensors (resets happen at every step of a batch).
+        x, y = self._cell_x.cpu(), self._cell_y.cpu()
+        side = torch.arange(GRID_SIZE + 1)[:, None]  # (side, 1): row ``n`` is a room of side n
+        #: ``[side, cell]``: the cell is inside a room of that side.
+        self._interior = ((x >= 1) & (x <= side - 2) & (y >= 1) & (y <= side - 2)).to(self.device)
+        #: ``[side, cell]``: Manhattan distance from the cell to the room's farthest corner.
+        farthest = torch.maximum(x - 1, side - 2 - x) + torch.maximum(y - 1, side - 2 - y)
+        self._farthest = farthest.clamp(min=0).to(device=self.device, dtype=torch.uint8)
+        #: ``[cell, cell]``: Manhattan distances between cells.
+        between = (x[:, None] - x[None, :]).abs() + (y[:, None] - y[None, :]).abs()
+        self._between = between.to(device=self.device, dtype=torch.uint8)
 
     # ------------------------------------------------------------------ generation
     def _generate(self, index: torch.Tensor, params: torch.Tensor) -> None:
@@ -99,22 +111,19 @@ class BatchedGridNavigation(BatchedGridEnv):
         longest = 2 * (size - 3)
         distance = torch.minimum(nearest(params[:, 1, None] * longest).clamp(min=1), longest)
         distance = torch.where(sealed[:, None], distance.clamp(min=2), distance)
-        x, y = self._cell_x[None, :], self._cell_y[None, :]  # (1, cells)
-        interior = (x >= 1) & (x <= size - 2) & (y >= 1) & (y <= size - 2)
-        farthest_x = torch.maximum(x - 1, size - 2 - x)
-        farthest_y = torch.maximum(y - 1, size - 2 - y)
+        interior = self._interior.index_select(0, size[:, 0])  # (k, cells)
 
         def pick(candidates: torch.Tensor) -> torch.Tensor:  # a uniform candidate per row
             keys = torch.where(candidates, self._rand(k, cells), -1.0)
             return keys.argmax(dim=1)
 
-        agent = pick(interior & (farthest_x + farthest_y >= distance))
+        agent = pick(interior & (self._farthest.index_select(0, size[:, 0]) >= distance))
         agent_x = self._cell_x.index_select(0, agent)[:, None]
         agent_y = self._cell_y.index_select(0, agent)[:, None]
-        goal = pick(interior & ((x - agent_x).abs() + (y - agent_y).abs() == distance))
+        goal = pick(interior & (self._between.index_select(0, agent) == distance))
         goal_x = self._cell_x.index_select(0, goal)[:, None]
         goal_y = self._cell_y.index_select(0, goal)[:, None]
-        ring = sealed[:, None] & interior & ((x - goal_x).abs() + (y - goal_y).abs() == 1)
+        ring = sealed[:, None] & interior & (self._between.index_select(0, goal) == 1)
 
         # The kept path: a random order of the |dx| x-moves and |dy| y-moves (a staircase).
         dx, dy = goal_x - agent_x, goal_y - agent_y
