@@ -51,11 +51,11 @@ class ConditionedNoise(BatchedNoisyRooms):
         self.inject_rows = torch.zeros(self.num_envs, dtype=torch.bool)
 
     def _noisy_colours(
-        self, envs: torch.Tensor, cells: torch.Tensor, colours: torch.Tensor
+        self, cells: torch.Tensor, colours: torch.Tensor, live: torch.Tensor
     ) -> torch.Tensor:
-        own = super()._noisy_colours(envs, cells, colours).long()
-        injected = self.inject.view(-1).index_select(0, envs * CELLS + cells)
-        return torch.where(self.inject_rows.index_select(0, envs), injected, own)
+        own = super()._noisy_colours(cells, colours, live).long()
+        injected = torch.gather(self.inject, 1, cells)
+        return torch.where(self.inject_rows[:, None] & live, injected, own)
 
 
 def test_param_space_and_books_equal_the_minigrid_family() -> None:

@@ -296,8 +296,14 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
 
     **Difference**: the noise is drawn from the env's seeded ``torch.Generator``, a step at a
     time, not from MiniGrid's ``np_random`` in chunks of 32 steps, so it cannot match the
-    MiniGrid-based env's noise step for step; it has the same law (tests compare the dynamics with
-    the noise conditioned on the MiniGrid-based env's, and the noise's statistics separately).
+    MiniGrid-based env's noise step for step; it has the same law. Each step draws one
+    ``torch.rand`` block ``(num_envs, L)``, ``L`` the largest number of live tiles of any env;
+    env ``i``'s ``j``-th live tile (cells in ascending ``x * 28 + y`` order) uses entry
+    ``(i, j)``: it changes when the draw ``u < noise_prob`` (both float32: the change probability
+    is within 2e-7 of ``noise_prob``), by a shift of ``1 + min(4, floor(u * s))`` with ``s`` the
+    float32 ``5 / noise_prob``; the other entries are drawn and unused
+    (tests compare the dynamics with the noise conditioned on the MiniGrid-based env's, and the
+    noise's statistics separately).
     ``load_layouts`` takes the rooms from the grid (the regions walls and doors enclose) and makes
     live every floor tile of a room that still holds a box. See ``BatchedRoomChainEnv`` for the
     chain and the cells outside rooms.
@@ -325,6 +331,12 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
             (self.num_envs, cells), -1, dtype=torch.int16, device=self.device
         )
         self.noise_live = torch.zeros(self.num_envs, cells, dtype=torch.bool, device=self.device)
+        # The live tiles listed per env (see _set_live), and how many each env has.
+        self._live_cells = (
+            torch.arange(cells, device=self.device).repeat(self.num_envs, 1).contiguous()
+        )
+        self._live_count = torch.zeros(self.num_envs, dtype=torch.int16, device=self.device)
+        self._slot = torch.arange(cells, dtype=torch.int16, device=self.device)
         self._opening = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
         self._opening_room = torch.zeros(self.num_envs, dtype=torch.int16, device=self.device)
 
@@ -352,7 +364,7 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
         layout["colours"] = torch.where(floor, colour, layout["colours"])
         self._write_layout(index, layout)
         self.room_map.index_copy_(0, index, room_map.to(torch.int16))
-        self.noise_live.index_copy_(0, index, floor)
+        self._set_live(index, floor)
 
     def load_layouts(
         self,
@@ -390,7 +402,7 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
         has_box.scatter_(1, box_label, True)
         live = (objects == FLOOR) & torch.gather(has_box, 1, label.clamp(max=cells))
         self.room_map.index_copy_(0, index, room_map.to(torch.int16))
-        self.noise_live.index_copy_(0, index, live)
+        self._set_live(index, live)
 
     def step(
         self, actions: Any
@@ -410,60 +422,45 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
         return super().step(torch.where(actions == PICKUP, DONE, actions))
 
     def _noisy_colours(
-        self, envs: torch.Tensor, cells: torch.Tensor, colours: torch.Tensor
+        self, cells: torch.Tensor, colours: torch.Tensor, live: torch.Tensor
     ) -> torch.Tensor:
-        """One step of noise for a flat list of live tiles: tile ``t`` is cell ``cells[t]``
-        (flattened ``x * 28 + y``) of env ``envs[t]``, coloured ``colours[t]`` (uint8); returns
-        the tiles' colours after the step."""
+        """One step of noise for every env's slots ``(num_envs, L)``: slot ``j`` of env ``i`` is
+        cell ``cells[i, j]`` (flattened ``x * 28 + y``), coloured ``colours[i, j]`` (uint8), a
+        live tile where ``live[i, j]``; returns the slots' colours after the step (unchanged
+        where not live)."""
         env_prob = self.params[:, 3].float()
         # The same float32 quotient per env as per tile: one division per env, not per tile.
-        env_scale = (NUM_COLOURS - 1) / env_prob.clamp(min=1e-12)
-        prob = env_prob.index_select(0, envs)
-        draws = self._rand(len(envs))
+        env_scale = ((NUM_COLOURS - 1) / env_prob.clamp(min=1e-12))[:, None]
+        draws = self._rand(*cells.shape)
         # Given a change (draw < p), floor(draw * 5 / p) is uniform on 0..4: the shift minus one.
-        changes = draws < prob
-        shift = (draws * env_scale.index_select(0, envs)).clamp_(max=4).to(torch.uint8)
+        changes = (draws < env_prob[:, None]).logical_and_(live)
+        shift = draws.mul_(env_scale).clamp_(max=4).to(torch.uint8)
         # shift + 1 where the tile changes, else 0; then round the wheel. Arithmetic rather than
         # torch.where, which is ~5× slower on uint8 on this CPU build.
         moved = shift.add_(1).mul_(changes).add_(colours)
         return moved.sub_((moved >= NUM_COLOURS).to(torch.uint8).mul_(NUM_COLOURS))
 
-    def _live_tiles(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The live tiles as one flat list ``env * cells + cell``, ascending, and their envs.
-
-        ``nonzero`` over the 8-byte words of ``noise_live`` first (most are zero), then over the
-        bytes of the nonzero words only: fewer cells scanned than one ``nonzero`` over all, unless
-        most words hold live tiles."""
-        width = 8  # bytes per word; 28 * 28 = 98 words per env
-        words = self.noise_live.view(torch.uint8).view(-1, width).view(torch.int64).view(-1)
-        nonzero_words = words.nonzero().squeeze(1)
-        if len(nonzero_words) > len(words) // 4:  # dense (many large noisy rooms): one pass
-            tiles = self.noise_live.view(-1).nonzero().squeeze(1)
-            return tiles, tiles.div(GRID_SIZE * GRID_SIZE, rounding_mode="floor")
-        live_bytes = words.index_select(0, nonzero_words).view(torch.bool)
-        within = live_bytes.nonzero().squeeze(1)
-        word = nonzero_words.index_select(0, within >> 3)
-        tiles = (word << 3) + (within & (width - 1))
-        # Each tile's env from its word's (fewer divisions than one per tile).
-        word_env = nonzero_words.div(GRID_SIZE * GRID_SIZE // width, rounding_mode="floor")
-        return tiles, word_env.index_select(0, within >> 3)
+    def _set_live(self, index: torch.Tensor, live: torch.Tensor) -> None:
+        """Make ``live`` (``(k, cells)`` bool) the live tiles of envs ``index``, and list them:
+        row ``i`` of ``_live_cells`` holds env ``i``'s live cells ascending, then the others."""
+        self.noise_live.index_copy_(0, index, live)
+        order = torch.sort((~live).to(torch.uint8), dim=1, stable=True).indices
+        self._live_cells.index_copy_(0, index, order)
+        self._live_count.index_copy_(0, index, live.sum(dim=1, dtype=torch.int16))
 
     def _after_step(
         self, actions: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        cells = GRID_SIZE * GRID_SIZE
-        tiles, envs = self._live_tiles()  # env * cells + cell, env
-        if len(tiles):
-            # One fused multiply-add each (alpha), not a multiply then an add, on int64 lists.
-            cell = torch.add(tiles, envs, alpha=-cells)
-            where = torch.add(tiles, envs, alpha=2 * cells).add_(cells)  # the colour channel
-            flat = self.grid.view(-1)
-            new = self._noisy_colours(envs, cell, flat.index_select(0, where))
-            flat.index_copy_(0, where, new.to(torch.uint8))
+        width = int(self._live_count.max())
+        if width:
+            cells = self._live_cells[:, :width]
+            live = self._slot[:width][None, :] < self._live_count[:, None]
+            plane = self.grid[:, 1].view(self.num_envs, GRID_SIZE * GRID_SIZE)
+            new = self._noisy_colours(cells, torch.gather(plane, 1, cells), live)
+            plane.scatter_(1, cells, new.to(torch.uint8))
         opening = self._opening.nonzero().squeeze(1)
         if len(opening):  # the opened box's room stops, after this step's noise
             rooms = self._opening_room.index_select(0, opening)
             frozen = self.room_map.index_select(0, opening) == rooms[:, None]
-            live = self.noise_live.index_select(0, opening) & ~frozen
-            self.noise_live.index_copy_(0, opening, live)
+            self._set_live(opening, self.noise_live.index_select(0, opening) & ~frozen)
         return reward, terminated
