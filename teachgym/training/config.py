@@ -131,6 +131,14 @@ class TrainConfig:
     """Test set evaluated on schedule and at the end: ``uniform`` (the paper's 50 fixed draws)
     or ``grid`` (10 × 10, 2-D spaces only)."""
 
+    eval_n_envs: int | None = field(default=None, metadata=_meta(minimum=1, metavar="N"))
+    """Sub-envs playing test episodes at once; ``None``: one per CPU core. The returns are the
+    same whatever the number (each episode is reset alone with its own seed and params)."""
+
+    eval_vec_env: str = field(default="subproc", metadata=_meta(choices=VEC_ENV_CHOICES))
+    """Sub-envs of the evaluation: ``subproc`` (a process each) or ``dummy`` (in this process;
+    the faster choice for cheap envs on a machine with few free cores)."""
+
     mastery_map: bool = field(
         default=True,
         metadata=_meta(

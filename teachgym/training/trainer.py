@@ -495,7 +495,6 @@ class Trainer:
 
     def _evaluate(self, kind: str, description: str) -> EvalResult:
         config = self.config
-        # One sub-env per CPU core, evaluation's default: no TrainConfig field sets it.
         return evaluate(
             self.model,
             config.env_id,
@@ -503,6 +502,8 @@ class Trainer:
             obs_wrapper=config.obs_wrapper,
             kind=kind,
             episodes=max(1, config.eval_episodes),
+            n_envs=config.eval_n_envs,
+            vec_env=config.eval_vec_env,
             imports=config.imports,
             progress=self.progress,
             description=description,
