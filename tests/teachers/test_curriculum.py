@@ -147,7 +147,9 @@ def _drive_sb3(venv, steps: int, reset_at: int | None = None) -> int:
     return ended
 
 
-def _drive_gymnasium(vec, steps: int, reset_at: int | None = None) -> int:
+def _drive_gymnasium(vec, steps: int, reset_at: int | None = None, same_step: bool = False) -> int:
+    """Step with dummy actions; return the number of ended episodes. In ``SAME_STEP`` mode the
+    ended episode's params are in ``final_info`` and ``params`` already names the next one."""
     vec.reset(seed=0)
     actions = np.zeros(vec.num_envs, dtype=np.int64)
     ended = 0
@@ -158,7 +160,10 @@ def _drive_gymnasium(vec, steps: int, reset_at: int | None = None) -> int:
         done = terminations | truncations
         for index in np.flatnonzero(done):
             assert infos["_" + EPISODE_RETURN_KEY][index]
-            assert infos[EPISODE_RETURN_KEY][index] == code_of(infos["params"][index])
+            params = (infos["final_info"] if same_step else infos)["params"][index]
+            assert infos[EPISODE_RETURN_KEY][index] == code_of(params)
+            if same_step:
+                assert code_of(infos["params"][index]) != code_of(params)  # already the next
         ended += int(done.sum())
     return ended
 
@@ -211,24 +216,6 @@ def test_gymnasium_vector_pairing_is_exact(backend, num_envs, steps):
     assert pairing_mismatches(teacher) == 0
 
 
-def _drive_gymnasium_same_step(vec, steps: int, reset_at: int | None = None) -> int:
-    """SAME_STEP: the ended episode's params are in ``final_info``, the new one's in ``params``."""
-    vec.reset(seed=0)
-    actions = np.zeros(vec.num_envs, dtype=np.int64)
-    ended = 0
-    for step in range(steps):
-        if step == reset_at:
-            vec.reset()
-        _, _, terminations, truncations, infos = vec.step(actions)
-        done = terminations | truncations
-        for index in np.flatnonzero(done):
-            final_params = infos["final_info"]["params"][index]
-            assert infos[EPISODE_RETURN_KEY][index] == code_of(final_params)
-            assert code_of(infos["params"][index]) != code_of(final_params)  # already the next
-        ended += int(done.sum())
-    return ended
-
-
 @pytest.mark.parametrize(("backend", "num_envs", "steps"), [("sync", 3, 2000), ("async", 8, 500)])
 def test_gymnasium_same_step_pairing_is_exact(backend, num_envs, steps):
     """SAME_STEP resets inside the ending step, so each sub-env holds its next episode's params
@@ -241,7 +228,7 @@ def test_gymnasium_same_step_pairing_is_exact(backend, num_envs, steps):
     teacher = RecordingTeacher()
     curriculum = CurriculumVectorEnv(vec, teacher)
     try:
-        ended = _drive_gymnasium_same_step(curriculum, steps, reset_at=steps // 2)
+        ended = _drive_gymnasium(curriculum, steps, reset_at=steps // 2, same_step=True)
     finally:
         curriculum.close()
     # No step is spent on resets: about steps * num_envs / 10.5 episodes.
