@@ -125,10 +125,12 @@ def env_arguments(
     """
     import gymnasium
 
-    import teachgym.envs  # noqa: F401  (registers the teachgym/ env ids)
-    from teachgym.envs.viewing import register_known_envs
+    from teachgym.envs.factory import register_ids
 
-    register_known_envs()
+    try:
+        register_ids(args.env)  # teachgym's ids, and MiniGrid's or ALE's when the id needs them
+    except ImportError as error:
+        raise UsageError(str(error)) from None
     if ":" not in args.env and args.env not in gymnasium.registry:
         known = sorted(env_id for env_id in gymnasium.registry if env_id.startswith("teachgym/"))
         raise UsageError(f"unknown env {args.env!r}; teachgym envs: {', '.join(known)}")

@@ -33,6 +33,7 @@ __all__ = [
     "env_factory",
     "is_minigrid_style",
     "make_env",
+    "register_ids",
     "resolve_obs",
     "wrap_obs",
 ]
@@ -144,7 +145,7 @@ def make_env(
     kwargs = dict(env_kwargs or {})
     max_steps = check_optional_int("max_steps", max_steps, minimum=1)
     check_choice("obs", obs, OBS_CHOICES)  # before building anything
-    _register_ids(env_id, imports)
+    register_ids(env_id, imports)
     env = _make_with_length(env_id, kwargs, max_steps)
     try:
         if params is not None:
@@ -177,7 +178,10 @@ def env_factory(env_id: str, **options: Any) -> Callable[[], gym.Env]:
 _MAKE_ENV_OPTIONS = tuple(inspect.signature(make_env).parameters)[1:]  # all but env_id
 
 
-def _register_ids(env_id: str, imports: Sequence[str]) -> None:
+def register_ids(env_id: str, imports: Sequence[str] = ()) -> None:
+    """Register what ``env_id`` needs: ``imports`` (a user's modules), teachgym's ids, and
+    MiniGrid's or ale-py's for ``MiniGrid-``/``BabyAI-``/``ALE/`` ids (``ImportError`` naming the
+    extra when it is missing)."""
     for module in imports:
         import_recorded(module)  # a module name, or a path recorded by resolve_imports
     import teachgym.envs  # noqa: F401  (registers the teachgym/ ids)

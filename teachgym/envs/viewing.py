@@ -7,7 +7,6 @@ teachgym env id and, for ``render``, on any Gymnasium env that supports ``rgb_ar
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +18,7 @@ import numpy as np
 from teachgym.envs.factory import make_env
 from teachgym.spaces import ParamsLike
 
-__all__ = ["GridPlayer", "record_episode", "register_known_envs", "save_gif", "show_episode"]
-
-
-def register_known_envs() -> None:
-    """Register the env families these tools are used with: MiniGrid's (when installed)."""
-    with contextlib.suppress(ImportError):
-        import minigrid  # noqa: F401  (registers the MiniGrid-* ids on import)
+__all__ = ["GridPlayer", "record_episode", "save_gif", "show_episode"]
 
 
 def _reset_options(env: gym.Env, params: Any) -> dict[str, Any] | None:
@@ -131,7 +124,6 @@ def _play(
         raise ValueError(f"max_steps must be a positive integer; got {max_steps}")
     if actions is not None and policy is not None:
         raise ValueError("give actions or a policy, not both")
-    register_known_envs()
     kwargs = {**(env_kwargs or {}), "render_mode": render_mode}
     env = make_env(env_id, obs=obs, env_kwargs=kwargs, imports=imports)
     recording = render_mode == "rgb_array"
@@ -212,7 +204,6 @@ class GridPlayer:
         from minigrid.manual_control import ManualControl
         from minigrid.minigrid_env import MiniGridEnv
 
-        register_known_envs()
         self.env = make_env(
             env_id, obs="none", env_kwargs={**(env_kwargs or {}), "render_mode": "human"}
         )
