@@ -10,6 +10,19 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from batched_harness import (
+    STATE_NAMES,
+    check_bad_actions,
+    check_bad_grids,
+    check_bad_params,
+    check_books,
+    check_constructor_rejects,
+    check_seeding,
+    check_step,
+    load_references,
+    play,
+    state_unchanged,
+)
 
 import teachgym  # noqa: F401  (registers the env ids)
 from teachgym.envs.batched import GRID_KEY_DOOR_PARAM_SPACE, BatchedGridKeyDoor
@@ -20,14 +33,7 @@ PICKUP, DROP, TOGGLE = 3, 4, 5
 
 
 def test_param_space_and_books_equal_the_minigrid_family() -> None:
-    env = gym.make(KEY_DOOR)
-    assert env.unwrapped.param_space == GRID_KEY_DOOR_PARAM_SPACE
-    np.testing.assert_array_equal(
-        GRID_KEY_DOOR_PARAM_SPACE.defaults, env.unwrapped.param_space.defaults
-    )
-    assert BatchedGridKeyDoor.return_range == env.unwrapped.return_range
-    assert BatchedGridKeyDoor.mastery_threshold == env.unwrapped.mastery_threshold
-    assert BatchedGridKeyDoor.num_actions == env.action_space.n
+    env = check_books(BatchedGridKeyDoor, KEY_DOOR, GRID_KEY_DOOR_PARAM_SPACE)
     env.close()
 
 
@@ -54,17 +60,7 @@ def test_dynamics_match_minigrid_step_for_step() -> None:
         env.max_steps = int(rng.integers(150, 400))
         references.append((env, obs))
     batched = BatchedGridKeyDoor(num_envs, seed=0)
-    batched.load_layouts(
-        np.arange(num_envs),
-        np.stack([env.grid.encode() for env, _ in references]),
-        np.array([env.agent_pos for env, _ in references]),
-        np.array([env.agent_dir for env, _ in references]),
-        np.array([env.max_steps for env, _ in references]),
-        params,
-    )
-    obs = batched.observe()
-    for i, (_, reference_obs) in enumerate(references):
-        np.testing.assert_array_equal(obs["image"][i].numpy(), reference_obs["image"])
+    load_references(batched, references, params)
 
     live = np.ones(num_envs, dtype=bool)
     counts = {"goal": 0, "truncated": 0, "unlocked": 0, "picked": 0, "dropped": 0, "boxes": 0}
@@ -72,34 +68,24 @@ def test_dynamics_match_minigrid_step_for_step() -> None:
         if not live.any():
             break
         actions = _biased_actions(rng, num_envs)
-        obs, reward, terminated, truncated, info = batched.step(torch.as_tensor(actions))
-        final_image = info["final_obs"]["image"] if "final_obs" in info else obs["image"]
+        step = batched.step(torch.as_tensor(actions))
         for i in np.flatnonzero(live):
             env = references[i][0]
             front = env.grid.get(*env.front_pos)
             was_locked = front is not None and front.type == "door" and front.is_locked
             was_carrying = env.carrying is not None
-            ref_obs, ref_reward, ref_terminated, ref_truncated, _ = env.step(int(actions[i]))
+            ref_step = env.step(int(actions[i]))
             counts["unlocked"] += was_locked and not front.is_locked
             counts["picked"] += not was_carrying and env.carrying is not None
             counts["dropped"] += was_carrying and env.carrying is None
             boxed = front is not None and front.type == "box" and actions[i] == TOGGLE
             counts["boxes"] += int(boxed)
-            done = ref_terminated or ref_truncated
-            image = final_image[i] if done else obs["image"][i]
-            np.testing.assert_array_equal(image.numpy(), ref_obs["image"], err_msg=f"env {i}")
-            if not done:
-                assert int(obs["direction"][i]) == int(ref_obs["direction"])
+            if check_step(i, step, ref_step, params):
+                live[i] = False
+                counts["goal" if ref_step[2] else "truncated"] += 1
+            else:
                 held = batched.carrying[i].tolist()
                 assert held == (list(env.carrying.encode()) if env.carrying else [0, 0, 0])
-            assert float(reward[i]) == pytest.approx(float(ref_reward), abs=1e-6)
-            assert bool(terminated[i]) == ref_terminated
-            assert bool(truncated[i]) == ref_truncated
-            if done:
-                live[i] = False
-                assert bool(info["_final_obs"][i])
-                np.testing.assert_array_equal(info["final_params"][i].numpy(), params[i])
-                counts["goal" if ref_terminated else "truncated"] += 1
     assert not live.any()
     # The test exercised goals, truncation, keys carried and dropped, doors unlocked, boxes opened.
     assert min(counts.values()) >= 3, counts
@@ -184,74 +170,53 @@ def test_generated_layouts_follow_the_family_rules() -> None:
 
 
 def _play(env: BatchedGridKeyDoor, seed: int, steps: int) -> list[torch.Tensor]:
-    obs, info = env.reset(seed=seed)
     rng = np.random.default_rng(123)
-    record = [obs["image"].clone(), info["params"].clone(), env.grid.clone()]
-    for _ in range(steps):
-        actions = torch.as_tensor(_biased_actions(rng, env.num_envs))
-        obs, reward, terminated, truncated, info = env.step(actions)
-        record += [obs["image"].clone(), reward, terminated, truncated, info["params"].clone()]
-    return record
+    return play(
+        env,
+        seed,
+        steps,
+        lambda n: torch.as_tensor(_biased_actions(rng, n)),
+        lambda env, info: info["params"],
+    )
 
 
 def test_same_seed_same_episodes() -> None:
-    first = _play(BatchedGridKeyDoor(64, seed=5), seed=5, steps=150)
-    second = _play(BatchedGridKeyDoor(64, seed=99), seed=5, steps=150)
-    other = _play(BatchedGridKeyDoor(64, seed=5), seed=6, steps=150)
-    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
-    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+    check_seeding(lambda seed: BatchedGridKeyDoor(64, seed=seed), _play)
 
 
 def test_bad_input_is_rejected_and_leaves_state_unchanged() -> None:
-    for num_envs in (0, -3, 2.5, True, "8"):
-        with pytest.raises(ValueError, match="num_envs"):
-            BatchedGridKeyDoor(num_envs)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="device"):
-        BatchedGridKeyDoor(2, device="gpu")
+    check_constructor_rejects(BatchedGridKeyDoor)
 
     env = BatchedGridKeyDoor(3, seed=1)
     env.reset()
-    names = (
-        "grid",
-        "agent_pos",
-        "agent_dir",
-        "carrying",
-        "step_count",
-        "max_steps",
-        "params",
-        "pending_params",
-        "has_pending",
+    with state_unchanged(env, (*STATE_NAMES, "carrying", "pending_params", "has_pending")):
+        _reject_bad_input(env)
+
+
+def _reject_bad_input(env: BatchedGridKeyDoor) -> None:
+    check_bad_actions(env)
+    check_bad_params(
+        env,
+        [
+            ([0], [[1.0, 0.0, 0.0, 0.0]], "shape"),
+            ([0], [[5.0, 0.0, 0.0]], "num_locked_rooms"),
+            ([1], [[1.0, 1.3, 0.0]], "key_distance"),
+            ([2], [[1.0, 0.0, float("nan")]], "num_distractors"),
+            ([3], [[1.0, 0.0, 0.0]], "indices"),
+        ],
     )
-    snapshot = {name: getattr(env, name).clone() for name in names}
-    for actions, message in [
-        (torch.tensor([0, 1]), "shape"),
-        (torch.tensor([0.0, 1.0, 2.0]), "dtype"),
-        (torch.tensor([0, 7, 1]), r"0\.\.6"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.step(actions)
-    for indices, params, message in [
-        ([0], [[1.0, 0.0, 0.0, 0.0]], "shape"),
-        ([0], [[5.0, 0.0, 0.0]], "num_locked_rooms"),
-        ([1], [[1.0, 1.3, 0.0]], "key_distance"),
-        ([2], [[1.0, 0.0, float("nan")]], "num_distractors"),
-        ([3], [[1.0, 0.0, 0.0]], "indices"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.set_next_params(indices, params)
     grid = np.ones((1, 31, 7, 3), dtype=int)
     grid[..., 1:] = 0
-    for bad_grid, message in [
-        (np.full((1, 31, 7, 3), 9), "objects"),  # lava is not of this family
-        (np.ones((1, 15, 15, 3), dtype=int), "shape"),
-        (np.where(np.arange(3) == 1, 6, grid), "colours"),
-        (np.where(np.arange(3) == 2, 3, grid), "states"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.load_layouts([0], bad_grid, [[1, 1]], [0], [100])
+    check_bad_grids(
+        env,
+        [
+            (np.full((1, 31, 7, 3), 9), "objects"),  # lava is not of this family
+            (np.ones((1, 15, 15, 3), dtype=int), "shape"),
+            (np.where(np.arange(3) == 1, 6, grid), "colours"),
+            (np.where(np.arange(3) == 2, 3, grid), "states"),
+        ],
+    )
     with pytest.raises(ValueError, match="agent_pos"):
         env.load_layouts([0], grid, [[30, 1]], [0], [100])
     with pytest.raises(ValueError, match="carrying"):
         env.load_layouts([0], grid, [[1, 1]], [0], [100], carrying=[[DOOR, 0, 0]])
-    for name, value in snapshot.items():
-        assert torch.equal(getattr(env, name), value), name

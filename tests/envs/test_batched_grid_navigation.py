@@ -9,6 +9,18 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from batched_harness import (
+    STATE_NAMES,
+    check_bad_actions,
+    check_bad_params,
+    check_books,
+    check_constructor_rejects,
+    check_seeding,
+    check_step,
+    load_references,
+    play,
+    state_unchanged,
+)
 
 import teachgym  # noqa: F401  (registers the env ids)
 from teachgym.envs.batched import GRID_NAVIGATION_PARAM_SPACE, BatchedGridNavigation
@@ -18,13 +30,7 @@ NAV = "teachgym/GridNavigation-v0"
 
 
 def test_param_space_equals_the_minigrid_family() -> None:
-    env = gym.make(NAV)
-    assert env.unwrapped.param_space == GRID_NAVIGATION_PARAM_SPACE
-    np.testing.assert_array_equal(
-        GRID_NAVIGATION_PARAM_SPACE.defaults, env.unwrapped.param_space.defaults
-    )
-    assert BatchedGridNavigation.return_range == env.unwrapped.return_range
-    assert BatchedGridNavigation.mastery_threshold == env.unwrapped.mastery_threshold
+    env = check_books(BatchedGridNavigation, NAV, GRID_NAVIGATION_PARAM_SPACE, num_actions=False)
     env.close()
 
 
@@ -53,17 +59,7 @@ def test_dynamics_match_minigrid_step_for_step() -> None:
         obs, _ = env.reset(seed=i, options={"params": params[i]})
         references.append((env, obs))
     batched = BatchedGridNavigation(num_envs, seed=0)
-    batched.load_layouts(
-        np.arange(num_envs),
-        np.stack([env.grid.encode() for env, _ in references]),
-        np.array([env.agent_pos for env, _ in references]),
-        np.array([env.agent_dir for env, _ in references]),
-        np.array([env.max_steps for env, _ in references]),
-        params,
-    )
-    obs = batched.observe()
-    for i, (_, reference_obs) in enumerate(references):
-        np.testing.assert_array_equal(obs["image"][i].numpy(), reference_obs["image"])
+    load_references(batched, references, params)
 
     live = np.ones(num_envs, dtype=bool)
     outcomes = {"goal": 0, "lava": 0, "truncated": 0}
@@ -73,24 +69,12 @@ def test_dynamics_match_minigrid_step_for_step() -> None:
         actions = rng.integers(0, 7, num_envs)
         # Lean forward a little so that goals and lava are reached within the test's steps.
         actions = np.where(rng.random(num_envs) < 0.3, 2, actions)
-        obs, reward, terminated, truncated, info = batched.step(torch.as_tensor(actions))
-        final_image = info["final_obs"]["image"] if "final_obs" in info else obs["image"]
+        step = batched.step(torch.as_tensor(actions))
         for i in np.flatnonzero(live):
-            env = references[i][0]
-            ref_obs, ref_reward, ref_terminated, ref_truncated, _ = env.step(int(actions[i]))
-            done = ref_terminated or ref_truncated
-            image = final_image[i] if done else obs["image"][i]
-            np.testing.assert_array_equal(image.numpy(), ref_obs["image"], err_msg=f"env {i}")
-            assert int(obs["direction"][i] if not done else ref_obs["direction"]) == int(
-                ref_obs["direction"]
-            )
-            assert float(reward[i]) == pytest.approx(float(ref_reward), abs=1e-6)
-            assert bool(terminated[i]) == ref_terminated
-            assert bool(truncated[i]) == ref_truncated
-            if done:
+            ref_step = references[i][0].step(int(actions[i]))
+            _, ref_reward, _, ref_truncated, _ = ref_step
+            if check_step(i, step, ref_step, params):
                 live[i] = False
-                assert bool(info["_final_obs"][i])
-                np.testing.assert_array_equal(info["final_params"][i].numpy(), params[i])
                 if ref_truncated:
                     outcomes["truncated"] += 1
                 elif ref_reward > 0:
@@ -103,22 +87,19 @@ def test_dynamics_match_minigrid_step_for_step() -> None:
 
 
 def _play(env: BatchedGridNavigation, seed: int, steps: int) -> list[torch.Tensor]:
-    obs, info = env.reset(seed=seed)
     generator = torch.Generator().manual_seed(123)
-    record = [obs["image"].clone(), info["params"].clone()]
-    for _ in range(steps):
-        actions = torch.randint(0, 7, (env.num_envs,), generator=generator)
-        obs, reward, terminated, truncated, info = env.step(actions)
-        record += [obs["image"].clone(), reward, terminated, truncated, info["params"].clone()]
-    return record
+    return play(
+        env,
+        seed,
+        steps,
+        lambda n: torch.randint(0, 7, (n,), generator=generator),
+        lambda env, info: info["params"],
+        with_grid=False,
+    )
 
 
 def test_same_seed_same_episodes() -> None:
-    first = _play(BatchedGridNavigation(64, seed=5), seed=5, steps=150)
-    second = _play(BatchedGridNavigation(64, seed=99), seed=5, steps=150)
-    other = _play(BatchedGridNavigation(64, seed=5), seed=6, steps=150)
-    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
-    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+    check_seeding(lambda seed: BatchedGridNavigation(64, seed=seed), _play)
 
 
 def _shortest_safe_path(objects: np.ndarray, start: tuple[int, int]) -> int | None:
@@ -203,39 +184,21 @@ def test_autoreset_is_same_step_and_uses_the_pending_slot() -> None:
 
 
 def test_bad_input_is_rejected_and_leaves_state_unchanged() -> None:
-    for num_envs in (0, -3, 2.5, True, "8"):
-        with pytest.raises(ValueError, match="num_envs"):
-            BatchedGridNavigation(num_envs)  # type: ignore[arg-type]
-    for device in ("gpu", "cuda:x", 3):
-        with pytest.raises(ValueError, match="device"):
-            BatchedGridNavigation(2, device=device)
+    check_constructor_rejects(BatchedGridNavigation, devices=("gpu", "cuda:x", 3))
 
     env = BatchedGridNavigation(3, seed=1)
     env.reset()
-    snapshot = {
-        name: getattr(env, name).clone()
-        for name in (
-            "grid",
-            "agent_pos",
-            "agent_dir",
-            "step_count",
-            "max_steps",
-            "params",
-            "pending_params",
-            "has_pending",
-        )
-    }
-    bad_actions = [
-        (torch.tensor([0, 1]), "shape"),
+    with state_unchanged(env, (*STATE_NAMES, "pending_params", "has_pending")):
+        _reject_bad_input(env)
+
+
+def _reject_bad_input(env: BatchedGridNavigation) -> None:
+    check_bad_actions(
+        env,
         (torch.tensor([[0, 1, 2]]), "shape"),
-        (torch.tensor([0.0, 1.0, 2.0]), "dtype"),
         (np.array([True, False, True]), "dtype"),
-        (torch.tensor([0, 7, 1]), r"0\.\.6"),
         (np.array([-1, 0, 0]), r"0\.\.6"),
-    ]
-    for actions, message in bad_actions:
-        with pytest.raises(ValueError, match=message):
-            env.step(actions)
+    )
     bad_params = [
         ([0], [[9.0, 0.5, 0.1]], "shape"),
         ([0], [9.0, 0.5, 0.1, 0.1], "shape"),
@@ -246,12 +209,8 @@ def test_bad_input_is_rejected_and_leaves_state_unchanged() -> None:
         ([1, 1], [[9.0, 0.5, 0.1, 0.1]] * 2, "distinct"),
         ([0.5], [[9.0, 0.5, 0.1, 0.1]], "indices"),
     ]
-    for indices, params, message in bad_params:
-        with pytest.raises(ValueError, match=message):
-            env.set_next_params(indices, params)
+    check_bad_params(env, bad_params)
     with pytest.raises(ValueError, match="grids"):
         env.load_layouts([0], np.full((1, 15, 15, 3), 5), [[1, 1]], [0], [100])
     with pytest.raises(ValueError, match="agent_dir"):
         env.load_layouts([0], np.ones((1, 15, 15, 3), dtype=int), [[1, 1]], [4], [100])
-    for name, value in snapshot.items():
-        assert torch.equal(getattr(env, name), value), name

@@ -10,6 +10,21 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from batched_harness import (
+    STATE_NAMES,
+    check_bad_actions,
+    check_bad_grids,
+    check_bad_params,
+    check_books,
+    check_constructor_rejects,
+    check_seeding,
+    check_step,
+    load_references,
+    play,
+    state_unchanged,
+    walled_empty_grid,
+    walled_encoding,
+)
 
 import teachgym  # noqa: F401  (registers the env ids)
 from teachgym.envs.batched.base import BOX, CLOSED, DOOR, EMPTY, FLOOR, GOAL, WALL, YELLOW
@@ -19,18 +34,6 @@ NOISY_ROOMS = "teachgym/NoisyRooms-v0"
 SIZE = 28
 CELLS = SIZE * SIZE
 LEFT, RIGHT, TOGGLE = 0, 1, 5
-
-
-def walled_encoding(env: Any) -> np.ndarray:
-    """The MiniGrid-based env's ``grid.encode()`` with the cells outside every room made walls
-    (they are empty there, never visible, and walls in the batched env)."""
-    grid = env.grid.encode()
-    inside = np.zeros((SIZE, SIZE), dtype=bool)
-    for room in env.rooms:
-        x0, y0 = room.top
-        inside[x0 : x0 + room.size, y0 : y0 + room.size] = True
-    grid[~inside] = (WALL, 5, 0)
-    return grid
 
 
 def live_tiles(env: Any) -> np.ndarray:
@@ -59,14 +62,7 @@ class ConditionedNoise(BatchedNoisyRooms):
 
 
 def test_param_space_and_books_equal_the_minigrid_family() -> None:
-    env = gym.make(NOISY_ROOMS)
-    assert env.unwrapped.param_space == NOISY_ROOMS_PARAM_SPACE
-    np.testing.assert_array_equal(
-        NOISY_ROOMS_PARAM_SPACE.defaults, env.unwrapped.param_space.defaults
-    )
-    assert BatchedNoisyRooms.return_range == env.unwrapped.return_range
-    assert BatchedNoisyRooms.mastery_threshold == env.unwrapped.mastery_threshold
-    assert BatchedNoisyRooms.num_actions == env.action_space.n
+    env = check_books(BatchedNoisyRooms, NOISY_ROOMS, NOISY_ROOMS_PARAM_SPACE)
     batched = BatchedNoisyRooms(1, seed=0)
     batched.reset()
     assert int(batched.max_steps[0]) == env.unwrapped.max_steps == 120
@@ -97,17 +93,8 @@ def test_dynamics_match_minigrid_step_for_step_with_the_noise_conditioned() -> N
         env.max_steps = int(rng.integers(30, 90))
         references.append((env, obs))
     batched = ConditionedNoise(num_envs, seed=0)
-    batched.load_layouts(
-        np.arange(num_envs),
-        np.stack([walled_encoding(env) for env, _ in references]),
-        np.array([env.agent_pos for env, _ in references]),
-        np.array([env.agent_dir for env, _ in references]),
-        np.array([env.max_steps for env, _ in references]),
-        params,
-    )
-    obs = batched.observe()
-    for i, (env, reference_obs) in enumerate(references):
-        np.testing.assert_array_equal(obs["image"][i].numpy(), reference_obs["image"])
+    load_references(batched, references, params, walled_encoding)
+    for i, (env, _) in enumerate(references):
         np.testing.assert_array_equal(batched.noise_live[i].numpy(), live_tiles(env))
 
     live = np.ones(num_envs, dtype=bool)
@@ -133,23 +120,13 @@ def test_dynamics_match_minigrid_step_for_step_with_the_noise_conditioned() -> N
             inject[i, tiles] = torch.tensor([env.grid.get(*c).encode()[1] for c in cells]).long()
         batched.inject = inject
         batched.inject_rows = torch.as_tensor(live)
-        obs, reward, terminated, truncated, info = batched.step(torch.as_tensor(actions))
-        final_image = info["final_obs"]["image"] if "final_obs" in info else obs["image"]
-        for i, (ref_obs, ref_reward, ref_terminated, ref_truncated, _) in results.items():
+        step = batched.step(torch.as_tensor(actions))
+        for i, ref_step in results.items():
             env = references[i][0]
-            done = ref_terminated or ref_truncated
-            image = final_image[i] if done else obs["image"][i]
-            np.testing.assert_array_equal(image.numpy(), ref_obs["image"], err_msg=f"env {i}")
-            assert float(reward[i]) == pytest.approx(float(ref_reward), abs=1e-6)
-            assert bool(terminated[i]) == ref_terminated
-            assert bool(truncated[i]) == ref_truncated
-            if done:
+            if check_step(i, step, ref_step, params):
                 live[i] = False
-                assert bool(info["_final_obs"][i])
-                np.testing.assert_array_equal(info["final_params"][i].numpy(), params[i])
-                counts["goal" if ref_terminated else "truncated"] += 1
+                counts["goal" if ref_step[2] else "truncated"] += 1
             else:
-                assert int(obs["direction"][i]) == int(ref_obs["direction"])
                 assert batched.agent_pos[i].tolist() == list(env.agent_pos)
                 np.testing.assert_array_equal(batched.noise_live[i].numpy(), live_tiles(env))
     assert not live.any()
@@ -334,82 +311,57 @@ def test_generated_layouts_follow_the_family_rules() -> None:
 
 
 def _play(env: BatchedNoisyRooms, seed: int, steps: int) -> list[torch.Tensor]:
-    obs, info = env.reset(seed=seed)
     rng = np.random.default_rng(123)
-    record = [obs["image"].clone(), info["params"].clone(), env.grid.clone()]
-    for _ in range(steps):
-        actions = torch.as_tensor(_biased_actions(rng, env.num_envs))
-        obs, reward, terminated, truncated, info = env.step(actions)
-        record += [obs["image"].clone(), reward, terminated, truncated, env.noise_live.clone()]
-    return record
+    return play(
+        env,
+        seed,
+        steps,
+        lambda n: torch.as_tensor(_biased_actions(rng, n)),
+        lambda env, info: env.noise_live,
+    )
 
 
 def test_same_seed_same_episodes() -> None:
-    first = _play(BatchedNoisyRooms(48, seed=5), seed=5, steps=150)
-    second = _play(BatchedNoisyRooms(48, seed=99), seed=5, steps=150)
-    other = _play(BatchedNoisyRooms(48, seed=5), seed=6, steps=150)
-    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
-    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+    check_seeding(lambda seed: BatchedNoisyRooms(48, seed=seed), _play)
 
 
 def test_bad_input_is_rejected_and_leaves_state_unchanged() -> None:
-    for num_envs in (0, -3, 2.5, True, "8"):
-        with pytest.raises(ValueError, match="num_envs"):
-            BatchedNoisyRooms(num_envs)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="device"):
-        BatchedNoisyRooms(2, device="gpu")
+    check_constructor_rejects(BatchedNoisyRooms)
     for max_steps in (0, 1.5, "120"):
         with pytest.raises(ValueError, match="max_steps"):
             BatchedNoisyRooms(2, max_steps=max_steps)  # type: ignore[arg-type]
 
     env = BatchedNoisyRooms(3, seed=1)
     env.reset()
-    names = (
-        "grid",
-        "agent_pos",
-        "agent_dir",
-        "carrying",
-        "step_count",
-        "max_steps",
-        "params",
-        "pending_params",
-        "has_pending",
-        "room_map",
-        "noise_live",
+    extra = ("carrying", "pending_params", "has_pending", "room_map", "noise_live")
+    with state_unchanged(env, (*STATE_NAMES, *extra)):
+        _reject_bad_input(env)
+
+
+def _reject_bad_input(env: BatchedNoisyRooms) -> None:
+    check_bad_actions(env, (np.array([0, -1, 1]), r"0\.\.6"))
+    check_bad_params(
+        env,
+        [
+            ([0], [[1.0, 4.0, 0.0]], "shape"),
+            ([0], [[7.0, 4.0, 0.0, 0.0]], "num_rooms"),
+            ([1], [[1.0, 11.0, 0.0, 0.0]], "room_size"),
+            ([2], [[1.0, 4.0, -0.1, 0.0]], "noisy_fraction"),
+            ([2], [[1.0, 4.0, 0.0, float("nan")]], "noise_prob"),
+            ([3], [[1.0, 4.0, 0.0, 0.0]], "indices"),
+        ],
     )
-    snapshot = {name: getattr(env, name).clone() for name in names}
-    for actions, message in [
-        (torch.tensor([0, 1]), "shape"),
-        (torch.tensor([0.0, 1.0, 2.0]), "dtype"),
-        (torch.tensor([0, 7, 1]), r"0\.\.6"),
-        (np.array([0, -1, 1]), r"0\.\.6"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.step(actions)
-    for indices, params, message in [
-        ([0], [[1.0, 4.0, 0.0]], "shape"),
-        ([0], [[7.0, 4.0, 0.0, 0.0]], "num_rooms"),
-        ([1], [[1.0, 11.0, 0.0, 0.0]], "room_size"),
-        ([2], [[1.0, 4.0, -0.1, 0.0]], "noisy_fraction"),
-        ([2], [[1.0, 4.0, 0.0, float("nan")]], "noise_prob"),
-        ([3], [[1.0, 4.0, 0.0, 0.0]], "indices"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.set_next_params(indices, params)
-    grid = np.zeros((1, SIZE, SIZE, 3), dtype=int)
-    grid[...] = (WALL, 5, 0)
-    grid[0, 1:-1, 1:-1] = (EMPTY, 0, 0)
-    for bad_grid, message in [
-        (np.where(np.arange(3) == 0, 6, grid), "objects"),  # balls are not of this family
-        (np.where(np.arange(3) == 0, 9, grid), "objects"),  # nor lava
-        (np.ones((1, 31, 7, 3), dtype=int), "shape"),
-        (np.where(np.arange(3) == 1, 6, grid), "colours"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.load_layouts([0], bad_grid, [[1, 1]], [0], [100])
+    grid = walled_empty_grid(SIZE)
+    check_bad_grids(
+        env,
+        [
+            (np.where(np.arange(3) == 0, 6, grid), "objects"),  # balls are not of this family
+            (np.where(np.arange(3) == 0, 9, grid), "objects"),  # nor lava
+            (np.ones((1, 31, 7, 3), dtype=int), "shape"),
+            (np.where(np.arange(3) == 1, 6, grid), "colours"),
+        ],
+    )
     with pytest.raises(ValueError, match="agent_pos"):
         env.load_layouts([0], grid, [[27, 1]], [0], [100])
     with pytest.raises(ValueError, match="max_steps"):
         env.load_layouts([0], grid, [[1, 1]], [0], [0])
-    for name, value in snapshot.items():
-        assert torch.equal(getattr(env, name), value), name

@@ -10,6 +10,21 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from batched_harness import (
+    STATE_NAMES,
+    check_bad_actions,
+    check_bad_grids,
+    check_bad_params,
+    check_books,
+    check_constructor_rejects,
+    check_seeding,
+    check_step,
+    load_references,
+    play,
+    state_unchanged,
+    walled_empty_grid,
+    walled_encoding,
+)
 
 import teachgym  # noqa: F401  (registers the env ids)
 from teachgym.envs.batched.base import BALL, BOX, CLOSED, DOOR, EMPTY, GOAL, WALL
@@ -18,18 +33,6 @@ from teachgym.envs.batched.noisy_tv import NOISY_TV_ROOMS_PARAM_SPACE, BatchedNo
 NOISY_TV = "teachgym/NoisyTVRooms-v0"
 SIZE = 28
 PICKUP, DROP, TOGGLE, DONE = 3, 4, 5, 6
-
-
-def walled_encoding(env: Any) -> np.ndarray:
-    """The MiniGrid-based env's ``grid.encode()`` with the cells outside every room made walls
-    (they are empty there, never visible, and walls in the batched env)."""
-    grid = env.grid.encode()
-    inside = np.zeros((SIZE, SIZE), dtype=bool)
-    for room in env.rooms:
-        x0, y0 = room.top
-        inside[x0 : x0 + room.size, y0 : y0 + room.size] = True
-    grid[~inside] = (WALL, 5, 0)
-    return grid
 
 
 class ConditionedTVs(BatchedNoisyTVRooms):
@@ -53,14 +56,7 @@ class ConditionedTVs(BatchedNoisyTVRooms):
 
 
 def test_param_space_and_books_equal_the_minigrid_family() -> None:
-    env = gym.make(NOISY_TV)
-    assert env.unwrapped.param_space == NOISY_TV_ROOMS_PARAM_SPACE
-    np.testing.assert_array_equal(
-        NOISY_TV_ROOMS_PARAM_SPACE.defaults, env.unwrapped.param_space.defaults
-    )
-    assert BatchedNoisyTVRooms.return_range == env.unwrapped.return_range
-    assert BatchedNoisyTVRooms.mastery_threshold == env.unwrapped.mastery_threshold
-    assert BatchedNoisyTVRooms.num_actions == env.action_space.n
+    env = check_books(BatchedNoisyTVRooms, NOISY_TV, NOISY_TV_ROOMS_PARAM_SPACE)
     batched = BatchedNoisyTVRooms(1, seed=0)
     batched.reset()
     assert int(batched.max_steps[0]) == env.unwrapped.max_steps == 120
@@ -89,17 +85,7 @@ def test_dynamics_match_minigrid_step_for_step_with_the_tvs_conditioned() -> Non
         env.max_steps = int(rng.integers(30, 90))
         references.append((env, obs))
     batched = ConditionedTVs(num_envs, seed=0)
-    batched.load_layouts(
-        np.arange(num_envs),
-        np.stack([walled_encoding(env) for env, _ in references]),
-        np.array([env.agent_pos for env, _ in references]),
-        np.array([env.agent_dir for env, _ in references]),
-        np.array([env.max_steps for env, _ in references]),
-        params,
-    )
-    obs = batched.observe()
-    for i, (_, reference_obs) in enumerate(references):
-        np.testing.assert_array_equal(obs["image"][i].numpy(), reference_obs["image"])
+    load_references(batched, references, params, walled_encoding)
 
     live = np.ones(num_envs, dtype=bool)
     counts = {"goal": 0, "truncated": 0, "switched": 0, "carried": 0, "switched_carried": 0}
@@ -121,24 +107,14 @@ def test_dynamics_match_minigrid_step_for_step_with_the_tvs_conditioned() -> Non
         batched.inject, batched.inject_hand = inject, hand
         batched.inject_rows = torch.as_tensor(live)
         batched.pressed = []
-        obs, reward, terminated, truncated, info = batched.step(torch.as_tensor(actions))
+        step = batched.step(torch.as_tensor(actions))
         assert set(batched.pressed) <= set(np.flatnonzero(actions == DONE).tolist())
-        final_image = info["final_obs"]["image"] if "final_obs" in info else obs["image"]
-        for i, (ref_obs, ref_reward, ref_terminated, ref_truncated, _) in results.items():
+        for i, ref_step in results.items():
             env = references[i][0]
-            done = ref_terminated or ref_truncated
-            image = final_image[i] if done else obs["image"][i]
-            np.testing.assert_array_equal(image.numpy(), ref_obs["image"], err_msg=f"env {i}")
-            assert float(reward[i]) == pytest.approx(float(ref_reward), abs=1e-6)
-            assert bool(terminated[i]) == ref_terminated
-            assert bool(truncated[i]) == ref_truncated
-            if done:
+            if check_step(i, step, ref_step, params):
                 live[i] = False
-                assert bool(info["_final_obs"][i])
-                np.testing.assert_array_equal(info["final_params"][i].numpy(), params[i])
-                counts["goal" if ref_terminated else "truncated"] += 1
+                counts["goal" if ref_step[2] else "truncated"] += 1
             else:
-                assert int(obs["direction"][i]) == int(ref_obs["direction"])
                 held = batched.carrying[i].tolist()
                 assert held == (list(env.carrying.encode()) if env.carrying else [0, 0, 0])
                 np.testing.assert_array_equal(
@@ -294,64 +270,51 @@ def test_generated_layouts_follow_the_family_rules() -> None:
 
 
 def _play(env: BatchedNoisyTVRooms, seed: int, steps: int) -> list[torch.Tensor]:
-    obs, info = env.reset(seed=seed)
     rng = np.random.default_rng(123)
-    record = [obs["image"].clone(), info["params"].clone(), env.grid.clone()]
-    for _ in range(steps):
-        actions = torch.as_tensor(_biased_actions(rng, env.num_envs))
-        obs, reward, terminated, truncated, info = env.step(actions)
-        record += [obs["image"].clone(), reward, terminated, truncated, env.carrying.clone()]
-    return record
+    return play(
+        env,
+        seed,
+        steps,
+        lambda n: torch.as_tensor(_biased_actions(rng, n)),
+        lambda env, info: env.carrying,
+    )
 
 
 def test_same_seed_same_episodes() -> None:
-    first = _play(BatchedNoisyTVRooms(48, seed=5), seed=5, steps=150)
-    second = _play(BatchedNoisyTVRooms(48, seed=99), seed=5, steps=150)
-    other = _play(BatchedNoisyTVRooms(48, seed=5), seed=6, steps=150)
-    assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
-    assert not all(torch.equal(a, b) for a, b in zip(first, other, strict=True))
+    check_seeding(lambda seed: BatchedNoisyTVRooms(48, seed=seed), _play)
 
 
 def test_bad_input_is_rejected_and_leaves_state_unchanged() -> None:
-    for num_envs in (0, -3, 2.5, True, "8"):
-        with pytest.raises(ValueError, match="num_envs"):
-            BatchedNoisyTVRooms(num_envs)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="device"):
-        BatchedNoisyTVRooms(2, device="gpu")
+    check_constructor_rejects(BatchedNoisyTVRooms)
     with pytest.raises(ValueError, match="max_steps"):
         BatchedNoisyTVRooms(2, max_steps=0)
 
     env = BatchedNoisyTVRooms(3, seed=1)
     env.reset()
-    names = ("grid", "agent_pos", "agent_dir", "carrying", "step_count", "max_steps", "params")
-    snapshot = {name: getattr(env, name).clone() for name in names}
-    for actions, message in [
-        (torch.tensor([0, 1]), "shape"),
-        (torch.tensor([0.0, 1.0, 2.0]), "dtype"),
-        (torch.tensor([0, 7, 1]), r"0\.\.6"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.step(actions)
-    for indices, params, message in [
-        ([0], [[1.0, 4.0]], "shape"),
-        ([0], [[0.0, 4.0, 0.0]], "num_rooms"),
-        ([1], [[1.0, 3.0, 0.0]], "room_size"),
-        ([2], [[1.0, 4.0, 3.5]], "num_tvs"),
-        ([3], [[1.0, 4.0, 0.0]], "indices"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.set_next_params(indices, params)
-    grid = np.zeros((1, SIZE, SIZE, 3), dtype=int)
-    grid[...] = (WALL, 5, 0)
-    grid[0, 1:-1, 1:-1] = (EMPTY, 0, 0)
-    for bad_grid, message in [
-        (np.where(np.arange(3) == 0, BOX, grid), "objects"),  # boxes are not of this family
-        (np.ones((1, 31, 7, 3), dtype=int), "shape"),
-        (np.where(np.arange(3) == 2, 3, grid), "states"),
-    ]:
-        with pytest.raises(ValueError, match=message):
-            env.load_layouts([0], bad_grid, [[1, 1]], [0], [100])
+    with state_unchanged(env, (*STATE_NAMES, "carrying")):
+        _reject_bad_input(env)
+
+
+def _reject_bad_input(env: BatchedNoisyTVRooms) -> None:
+    check_bad_actions(env)
+    check_bad_params(
+        env,
+        [
+            ([0], [[1.0, 4.0]], "shape"),
+            ([0], [[0.0, 4.0, 0.0]], "num_rooms"),
+            ([1], [[1.0, 3.0, 0.0]], "room_size"),
+            ([2], [[1.0, 4.0, 3.5]], "num_tvs"),
+            ([3], [[1.0, 4.0, 0.0]], "indices"),
+        ],
+    )
+    grid = walled_empty_grid(SIZE)
+    check_bad_grids(
+        env,
+        [
+            (np.where(np.arange(3) == 0, BOX, grid), "objects"),  # boxes are not of this family
+            (np.ones((1, 31, 7, 3), dtype=int), "shape"),
+            (np.where(np.arange(3) == 2, 3, grid), "states"),
+        ],
+    )
     with pytest.raises(ValueError, match="carrying"):
         env.load_layouts([0], grid, [[1, 1]], [0], [100], carrying=[[DOOR, 0, 0]])
-    for name, value in snapshot.items():
-        assert torch.equal(getattr(env, name), value), name
