@@ -6,7 +6,7 @@ import numpy as np
 
 
 class GrowableArray:
-    """Rows appended one at a time into a doubling buffer; ``view()`` shows the live rows.
+    """Rows appended (singly or in blocks) into a doubling buffer; ``view()`` shows the live rows.
 
     Args:
         width: Number of columns.
@@ -26,6 +26,23 @@ class GrowableArray:
             self._compact(grow=True)
         self._data[self._end] = row
         self._end += 1
+
+    def extend(self, rows: np.ndarray) -> None:
+        """Append ``rows`` (``(k, width)``) in one copy; same live rows as ``k`` appends."""
+        count = len(rows)
+        if self._end + count > len(self._data):
+            self._reserve(count)
+        self._data[self._end : self._end + count] = rows
+        self._end += count
+
+    def _reserve(self, count: int) -> None:
+        live = self.view()
+        capacity = len(self._data)
+        while len(live) + count > capacity // 2:
+            capacity *= 2
+        data = np.empty((capacity, self._data.shape[1]))
+        data[: len(live)] = live
+        self._data, self._begin, self._end = data, 0, len(live)
 
     def view(self) -> np.ndarray:
         """The live rows (a view: copy before keeping it across appends)."""

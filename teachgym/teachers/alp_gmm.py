@@ -103,6 +103,29 @@ class ALPGMM(GMMTeacher):
         if self.history_size is not None and len(self._history) > 2 * self._kept_rows():
             self._trim_history()
 
+    def _record_many(self, unit_params: np.ndarray, scores: np.ndarray) -> None:
+        """``_record`` on each row, in blocks that end where ``_record`` would index or trim.
+
+        The neighbour index and the trimmed history depend on the episode count at which
+        those happen, so each block stops at the next such count and does it there.
+        """
+        count = len(scores)
+        rows = np.empty((count, self.param_space.dim + 2))
+        rows[:, :-2], rows[:, -2], rows[:, -1] = unit_params, scores, np.nan
+        done = 0
+        while done < count:
+            episodes = self._episodes()
+            stop = min(count, done + self._n_indexed + _INDEX_BATCH - episodes)
+            if self.history_size is not None:
+                until_trim = self._first_episode + 2 * self._kept_rows() + 1 - episodes
+                stop = min(stop, done + max(until_trim, 1))
+            self._history.extend(rows[done:stop])
+            done = stop
+            if self._episodes() - self._n_indexed >= _INDEX_BATCH:
+                self._index_batch()
+            if self.history_size is not None and len(self._history) > 2 * self._kept_rows():
+                self._trim_history()
+
     def _fit_rows(self) -> np.ndarray:
         self._compute_pending_alps()
         rows = self._history.view()[-self.fit_rate :]

@@ -3,18 +3,26 @@
 A teacher is a small subclass. The public methods validate their input, keep the books
 (counters, the seeded generator, serialisation) and then call the protected hooks:
 
-==================  ==========================================================
-subclass writes     called by
-==================  ==========================================================
-``_sample()``       ``sample()`` — the vector must lie inside the bounds (see below)
-``_update(p, s)``   ``update(params, score)`` — after ``p`` and ``s`` are valid
-``_state_dict()``   ``state_dict()`` — algorithm state as plain data
-``_load_state_dict``  ``load_state_dict(state)``
-``_metrics()``      ``metrics()`` — optional numbers for the logger
-==================  ==========================================================
+========================  =================================================================
+subclass writes           called by
+========================  =================================================================
+``_sample()``             ``sample()`` — the vector must lie inside the bounds (see below)
+``_update(p, s)``         ``update(params, score)`` — after ``p`` and ``s`` are valid
+``_sample_batch(n)``      ``sample_batch(n)`` — optional; by default ``_sample`` per row
+``_update_batch``         ``update_batch(params, scores)`` — optional; ``_update`` per row
+``_state_dict()``         ``state_dict()`` — algorithm state as plain data
+``_load_state_dict``      ``load_state_dict(state)``
+``_metrics()``            ``metrics()`` — optional numbers for the logger
+========================  =================================================================
 
 Because ``update`` validates everything before calling ``_update``, a bad call raises
 ``ValueError`` and leaves the teacher exactly as it was.
+
+The batch methods serve trainers that gather many episodes at once (one rollout of a batched
+env): ``sample_batch(n)`` returns the same rows as ``n`` calls of ``sample()`` and
+``update_batch(params, scores)`` leaves the same state as one ``update`` per row, in order
+(``docs/design.md``, "Teachers"). ``update_batch`` validates every row before applying any. A
+teacher overrides ``_sample_batch``/``_update_batch`` only to be faster, never to differ.
 
 ``_sample`` returns a vector inside the space's bounds; a teacher that draws from a distribution
 without bounds (a Gaussian) clips its draw itself (``self.param_space.clip(vector)``), as the
@@ -143,6 +151,43 @@ class Teacher(ABC):
             )
         return self.param_space.clip(params)
 
+    def sample_batch(self, n: int) -> np.ndarray:
+        """The parameters of the next ``n`` episodes, as an ``(n, dim)`` float64 array.
+
+        Row ``i`` is what the ``i``-th of ``n`` calls of ``sample()`` would return: the same
+        seed and the same calls give the same rows, whichever of the two is used.
+
+        Raises:
+            ValueError: ``n`` is not an integer ≥ 0.
+            RuntimeError: ``_sample_batch`` returned an array of the wrong shape or a
+                non-finite value.
+        """
+        self._check_initialised()
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"n must be an integer >= 0 (the number of samples); got {n!r}")
+        count = int(n)
+        if count == 0:
+            return np.empty((0, self.param_space.dim))
+        start = self.n_samples
+        rows = np.asarray(self._sample_batch(count), dtype=np.float64)
+        if rows.shape != (count, self.param_space.dim) or not np.isfinite(rows).all():
+            raise RuntimeError(
+                f"{type(self).__name__}._sample_batch({count}) returned an array of shape "
+                f"{rows.shape}; expected ({count}, {self.param_space.dim}) finite values"
+            )
+        self.n_samples = start + count
+        if not self.__dict__.get("_warned_out_of_bounds", False):
+            for row in rows[_rows_out_of_bounds(rows, self.param_space)][:1]:
+                self._warned_out_of_bounds = True
+                warnings.warn(
+                    out_of_bounds_message(
+                        type(self), self.param_space, row, out_of_bounds(row, self.param_space)
+                    ),
+                    SampleOutOfBoundsWarning,
+                    stacklevel=2,
+                )
+        return self.param_space.clip(rows)
+
     def sample_dict(self) -> dict[str, float]:
         """``sample()`` as a ``{name: value}`` dict."""
         return self.param_space.to_dict(self.sample())
@@ -162,6 +207,27 @@ class Teacher(ABC):
         vector = self.param_space.to_vector(params)
         self._update(vector, check_score(score))
         self.n_updates += 1
+
+    def update_batch(self, params: Any, scores: Any) -> None:
+        """Tell the teacher the results of ``m`` episodes, as ``m`` calls of ``update`` would.
+
+        Args:
+            params: ``(m, dim)`` array-like; row ``i`` is episode ``i``'s parameter vector, in
+                ``param_space`` order.
+            scores: ``(m,)`` array-like of the episodes' normalised returns.
+
+        Raises:
+            ValueError: a wrong shape, a row outside the space or not finite, or a score that
+                is not a finite number, naming the row; every row is checked before any is
+                applied, so the teacher's state is left untouched.
+        """
+        self._check_initialised()
+        vectors, values = self._check_batch(params, scores)
+        if not len(values):
+            return
+        start = self.n_updates
+        self._update_batch(vectors, values)
+        self.n_updates = start + len(values)
 
     def metrics(self) -> dict[str, float]:
         """Numbers worth logging (under ``teacher/``): counters plus the algorithm's own."""
@@ -226,6 +292,38 @@ class Teacher(ABC):
     def _update(self, params: np.ndarray, score: float) -> None:
         """Learn from one episode. ``params`` is a validated float64 vector, ``score`` finite."""
 
+    def _sample_batch(self, n: int) -> np.ndarray:
+        """Return ``n`` rows, each what ``_sample`` would return next (``n`` ≥ 1).
+
+        Override only with a faster way to the same rows. The default calls ``_sample`` and
+        advances ``self.n_samples`` row by row, so a ``_sample`` that reads it sees what it
+        would see under ``sample()``.
+        """
+        rows = np.empty((n, self.param_space.dim))
+        for i in range(n):
+            row = np.asarray(self._sample(), dtype=np.float64)
+            if row.shape != (self.param_space.dim,):
+                raise RuntimeError(
+                    f"{type(self).__name__}._sample() returned {row!r}; expected "
+                    f"{self.param_space.dim} finite values"
+                )
+            rows[i] = row
+            self.n_samples += 1
+        return rows
+
+    def _update_batch(self, params: np.ndarray, scores: np.ndarray) -> None:
+        """Learn from ``m`` ≥ 1 validated episodes (``(m, dim)`` and ``(m,)`` float64), with
+        the same result as ``_update`` on each row in order.
+
+        ``self.n_updates`` is the count before the batch's first row when this is called;
+        ``update_batch`` sets it to the count after. Override only with a faster way to the
+        same state. The default calls ``_update`` and advances ``self.n_updates`` row by row,
+        since an ``_update`` may read it (the GMM teachers' fit schedule does).
+        """
+        for vector, score in zip(params, scores, strict=True):
+            self._update(vector.copy(), float(score))
+            self.n_updates += 1
+
     def _state_dict(self) -> dict[str, Any]:
         """Algorithm state beyond the base class's (counters and ``rng`` are saved already)."""
         return {}
@@ -243,6 +341,39 @@ class Teacher(ABC):
         attribute (``rng``, ``n_samples`` …) somewhere inside."""
         if not all(name in self.__dict__ for name in _BASE_ATTRIBUTES):
             raise AttributeError(missing_super_init_message(type(self)))
+
+    def _check_batch(self, params: Any, scores: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``update_batch``'s arguments as ``(m, dim)`` and ``(m,)`` float64 arrays, or the
+        ``ValueError`` naming the first bad row."""
+        dim = self.param_space.dim
+        scores_array = _score_array(scores)
+        count = len(scores_array)
+        if isinstance(params, np.ndarray) and params.dtype.kind in "iuf":
+            vectors = params.astype(np.float64, copy=True)
+        else:
+            try:
+                vectors = np.array(params, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"params must be an ({count}, {dim}) array of numbers; got {params!r}"
+                ) from None
+        if count == 0 and vectors.size == 0:
+            return vectors.reshape(0, dim), scores_array
+        if vectors.shape != (count, dim):
+            raise ValueError(
+                f"params must have shape ({count}, {dim}): one row of {dim} parameters "
+                f"({', '.join(self.param_space.names)}) per score; got shape {vectors.shape}"
+            )
+        inside = (vectors >= self.param_space.low) & (vectors <= self.param_space.high)
+        plain_array = isinstance(params, np.ndarray) and params.dtype.kind in "iuf"
+        for i in range(count) if not plain_array else np.flatnonzero(~inside.all(axis=1))[:1]:
+            # Rows of a list go through the single-row check (it rejects bools and text that
+            # NumPy would silently convert); an array's rows only where a bound failed.
+            try:
+                self.param_space.validate(params[i])
+            except ValueError as error:
+                raise ValueError(f"params row {i}: {error}") from None
+        return vectors, scores_array
 
     def _type_name(self) -> str:
         return self.registry_name or f"{type(self).__module__}.{type(self).__qualname__}"
@@ -341,6 +472,40 @@ def out_of_bounds_message(
         "Return values inside the bounds: clip a draw from a Gaussian or other unbounded "
         "distribution in _sample with `return self.param_space.clip(vector)`"
     )
+
+
+def _rows_out_of_bounds(rows: np.ndarray, space: ParamSpace) -> np.ndarray:
+    """Mask of the rows of ``rows`` with a value outside ``space`` (see ``out_of_bounds``)."""
+    slack = _BOUNDS_TOLERANCE * (space.high - space.low)
+    return ((rows < space.low - slack) | (rows > space.high + slack)).any(axis=1)
+
+
+def _score_array(scores: Any) -> np.ndarray:
+    """``scores`` as a new ``(m,)`` float64 array, or ``ValueError`` naming the first bad one."""
+    if isinstance(scores, np.ndarray) and scores.dtype.kind in "iuf":
+        values = scores.astype(np.float64, copy=True)
+    else:
+        try:
+            items = list(scores)
+        except TypeError:
+            raise ValueError(
+                f"scores must be a 1-D sequence of finite numbers; got {scores!r}"
+            ) from None
+        for i, item in enumerate(items):
+            try:
+                check_score(item)
+            except ValueError as error:
+                raise ValueError(f"scores[{i}]: {error}") from None
+        values = np.array([float(item) for item in items], dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"scores must be 1-D, one per params row; got shape {values.shape}")
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        raise ValueError(
+            f"scores[{bad[0]}] is {values[bad[0]]}; expected a finite real number (the "
+            "episode's normalised return)"
+        )
+    return values
 
 
 def check_score(score: Any) -> float:

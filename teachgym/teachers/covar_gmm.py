@@ -72,6 +72,16 @@ class CovarGMM(GMMTeacher):
         self._rows[slot, -1] = score
         self._n_recorded += 1
 
+    def _record_many(self, unit_params: np.ndarray, scores: np.ndarray) -> None:
+        # Only the last fit_rate rows of a block survive in the ring; write those.
+        count = len(scores)
+        keep = min(count, self.fit_rate)
+        slots = (self._n_recorded + np.arange(count - keep, count)) % self.fit_rate
+        self._rows[slots, :-2] = unit_params[count - keep :]
+        self._rows[slots, -2] = slots / self.fit_rate  # position in the current window
+        self._rows[slots, -1] = scores[count - keep :]
+        self._n_recorded += count
+
     def _fit_rows(self) -> np.ndarray:
         count = min(self._n_recorded, self.fit_rate)
         newest = self._n_recorded % self.fit_rate

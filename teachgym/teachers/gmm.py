@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
+from scipy.special import ndtri
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
@@ -28,6 +29,8 @@ from teachgym.spaces import ParamSpace
 from teachgym.teachers.base import Teacher
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+#: Lower clamp of the uniform values turned into normal noise (``ndtri(0)`` is ``-inf``).
+_SMALLEST_UNIFORM = 2.0**-54
 
 
 class _BatchedGaussianMixture(GaussianMixture):
@@ -259,16 +262,53 @@ class GMMTeacher(Teacher):
     def _interest(self, mixture: MixtureFit) -> np.ndarray:
         """Per-component sampling interest (learning progress); negatives count as 0."""
 
+    def _record_many(self, unit_params: np.ndarray, scores: np.ndarray) -> None:
+        """Store a block of episodes, as ``_record`` on each row in order would.
+
+        ``update_batch`` never hands over a block that crosses a fit. Subclasses override
+        this with a vectorised version; the default loops.
+        """
+        for unit, score in zip(unit_params, scores, strict=True):
+            self._record(unit, float(score))
+
     # ------------------------------------------------------------------ Teacher hooks
     def _sample(self) -> np.ndarray:
+        return self._draw(1)[0]
+
+    def _sample_batch(self, n: int) -> np.ndarray:
+        """``n`` samples at once, equal to ``n`` calls of ``_sample``.
+
+        The mixture and the bootstrap phase change only in ``update``, so all rows of one
+        batch are drawn from the same distribution; no refit can fall inside a batch.
+        """
+        return self._draw(n)
+
+    def _draw(self, n: int) -> np.ndarray:
+        """``n`` samples; the one-row and many-row calls share this code, so they agree.
+
+        Each sample after the bootstrap consumes exactly ``dim + 2`` doubles of ``self.rng``
+        (uniform-or-mixture choice, component, then ``dim`` values used as the uniform sample or,
+        through the inverse normal CDF, as the Gaussian noise), so one ``(n, dim + 2)`` draw reads
+        the stream as ``n`` single draws do. NumPy's ``standard_normal`` (ziggurat) consumes a
+        variable number of values per draw, which would tie each row to the draws before it.
+        """
+        dim = self.param_space.dim
         if self.n_updates < self.bootstrap_episodes or self.mixture is None:
-            return self.param_space.sample(self.rng)
-        if self.rng.random() < self.random_ratio:
-            return self.param_space.sample(self.rng)
-        component = int(np.searchsorted(self._interest_cdf, self.rng.random(), side="right"))
-        component = min(component, len(self._interest_cdf) - 1)
-        noise = self.rng.standard_normal(self.param_space.dim)
-        unit = self._param_means[component] + self._param_cholesky[component] @ noise
+            return self.param_space.sample_many(self.rng, n)
+        draws = self.rng.random((n, dim + 2))
+        uniform = draws[:, 0] < self.random_ratio
+        component = np.searchsorted(self._interest_cdf, draws[:, 1], side="right")
+        component = np.minimum(component, len(self._interest_cdf) - 1)
+        values = draws[:, 2:]
+        # random() returns k·2⁻⁵³ with k ≥ 0: keep 0 off the CDF's -inf end.
+        noise = ndtri(np.maximum(values, _SMALLEST_UNIFORM))
+        cholesky = self._param_cholesky[component]
+        unit = self._param_means[component]
+        # Column by column (elementwise products and sums only), so a row's value does not
+        # depend on how many rows are computed with it, as a batched matmul's could.
+        for column in range(dim):
+            unit = unit + cholesky[:, :, column] * noise[:, column, None]
+        unit = np.where(uniform[:, None], values, unit)
         # Gaussian draws can leave the unit cube: clip here, as the paper's ALP-GMM does.
         return self.param_space.clip(self.param_space.denormalize(unit))
 
@@ -277,6 +317,26 @@ class GMMTeacher(Teacher):
         episodes = self.n_updates + 1  # the base class counts this update after we return
         if episodes >= self.bootstrap_episodes and episodes % self.fit_rate == 0:
             self._refit()
+
+    def _update_batch(self, params: np.ndarray, scores: np.ndarray) -> None:
+        """Record the episodes in blocks that end at each fit, and fit there, so fits happen at
+        the same episode counts, on the same rows and with the same generator state as under
+        one ``update`` per row."""
+        unit_params = self.param_space.normalize(params)
+        first = self.n_updates
+        done = 0
+        while done < len(scores):
+            next_fit = self._next_fit_after(first + done)
+            stop = min(len(scores), done + next_fit - (first + done))
+            self._record_many(unit_params[done:stop], scores[done:stop])
+            done = stop
+            if first + done == next_fit:
+                self._refit()
+
+    def _next_fit_after(self, episodes: int) -> int:
+        """The first episode count above ``episodes`` at which ``_update`` refits."""
+        candidate = max(episodes + 1, self.bootstrap_episodes)
+        return -(-candidate // self.fit_rate) * self.fit_rate
 
     def _refit(self) -> None:
         random_state = int(self.rng.integers(2**31 - 1))

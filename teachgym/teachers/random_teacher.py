@@ -21,5 +21,13 @@ class RandomTeacher(Teacher):
     def _sample(self) -> np.ndarray:
         return self.param_space.sample(self.rng)
 
+    def _sample_batch(self, n: int) -> np.ndarray:
+        # One (n, dim) uniform draw consumes the generator's doubles in the order of n
+        # one-row draws, so the rows equal n calls of _sample (tests/teachers/test_batch_api.py).
+        return self.param_space.sample_many(self.rng, n)
+
     def _update(self, params: np.ndarray, score: float) -> None:
+        pass
+
+    def _update_batch(self, params: np.ndarray, scores: np.ndarray) -> None:
         pass
