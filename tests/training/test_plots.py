@@ -6,10 +6,13 @@ not only for being a PNG.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -327,8 +330,114 @@ def test_compare_teachers_help_documents_every_option() -> None:
     )
     text = " ".join(result.stdout.split())
     for option in ("--env", "--teachers", "--seeds", "--steps", "--eval-interval", "--jobs",
-                   "--out"):  # fmt: skip
+                   "--out", "--backend", "--report-only", "--reps"):  # fmt: skip
         assert option in text
     assert "(default: teachgym/GridNavigation-v0)" in text
     assert "(default: 5000)" in text
     assert "only the final evaluation" in text
+    assert "{sb3,batched}" in text and "(default: sb3)" in text
+
+
+def compare_teachers_module() -> Any:
+    """``examples/compare_teachers.py`` imported as a module (to call its ``main``)."""
+    script = Path(__file__).resolve().parents[2] / "examples" / "compare_teachers.py"
+    spec = importlib.util.spec_from_file_location("compare_teachers_example", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def fake_run(folder: Path, teacher: str, seed: int, mastered: list[float]) -> None:
+    """A run folder as training leaves it, with evaluations at steps 0, 1000, 2000 …"""
+    run = RunDir.create(
+        folder,
+        {
+            "config": {"env_id": "teachgym/GridNavigation-v0", "teacher": teacher, "seed": seed,
+                       "algorithm": "ppo"},
+            "resolved": {"param_space": SPACE.to_json(), "mastery_threshold": 0.5},
+        },
+    )  # fmt: skip
+    run.write_eval_rows(
+        [
+            {"step": 1000 * index, "episodes": 10 * index, "mastered_pct": value,
+             "mean_return": 0.0, "n_tasks": 50}
+            for index, value in enumerate(mastered)
+        ]
+    )  # fmt: skip
+
+
+def test_compare_teachers_report_only_reads_the_run_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("rliable")
+    example = compare_teachers_module()
+    for seed in range(4):
+        fake_run(tmp_path / f"random-s{seed}", "random", seed, [0.0, 4.0 + seed, 10.0 + seed])
+        fake_run(tmp_path / f"alp-gmm-s{seed}", "alp-gmm", seed, [0.0, 20.0 + seed, 40.0 + seed])
+    (tmp_path / "not-a-run").mkdir()
+    RunDir.create(tmp_path / "untrained", {"config": {"teacher": "riac", "seed": 0}})
+    example.main(["--report-only", "--out", str(tmp_path), "--reps", "200"])
+
+    printed = capsys.readouterr()
+    assert "skipped" in printed.err and "untrained" in printed.err
+    assert "alp-gmm" in printed.out and "P(> random)" in printed.out
+    results = json.loads((tmp_path / "results.json").read_text())
+    statistics = results["statistics"]
+    final = statistics["final_mastered_pct"]
+    assert set(final) == {"random", "alp-gmm"}
+    assert final["alp-gmm"]["n_seeds"] == 4
+    assert final["alp-gmm"]["iqm"] == pytest.approx(41.5)  # middle two of 40, 41, 42, 43
+    assert final["random"]["iqm"] == pytest.approx(11.5)
+    improvement = statistics["improvement_over_random"]
+    assert set(improvement) == {"alp-gmm"}
+    assert improvement["alp-gmm"]["p"] == pytest.approx(1.0)
+    assert improvement["alp-gmm"]["ci"][0] > 0.5
+    curves = statistics["curves"]
+    assert curves["step"] == [0, 1000, 2000]
+    np.testing.assert_allclose(curves["alp-gmm"]["iqm"], [0.0, 21.5, 41.5])
+    assert len(results["results"]["random"]["runs"]) == 4
+    for name in ("final_mastered.png", "improvement_over_random.png", "mastery_curves.png"):
+        assert is_png(tmp_path / name)
+
+    # The same folders give the same numbers (the bootstrap is seeded).
+    example.main(["--report-only", "--out", str(tmp_path), "--reps", "200"])
+    assert json.loads((tmp_path / "results.json").read_text())["statistics"] == statistics
+
+
+def test_compare_teachers_report_only_without_runs_exits_2(tmp_path: Path) -> None:
+    example = compare_teachers_module()
+    with pytest.raises(SystemExit) as exit_info:
+        example.main(["--report-only", "--out", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_compare_teachers_without_random_reports_no_improvement(tmp_path: Path) -> None:
+    pytest.importorskip("rliable")
+    example = compare_teachers_module()
+    for seed in range(2):
+        fake_run(tmp_path / f"riac-s{seed}", "riac", seed, [0.0, 5.0])
+    example.main(["--report-only", "--out", str(tmp_path), "--reps", "200"])
+    statistics = json.loads((tmp_path / "results.json").read_text())["statistics"]
+    assert statistics["improvement_over_random"] == {}
+    assert not (tmp_path / "improvement_over_random.png").exists()
+
+
+@pytest.mark.slow
+def test_compare_teachers_trains_and_reports_a_tiny_comparison(tmp_path: Path) -> None:
+    pytest.importorskip("rliable")
+    example = compare_teachers_module()
+    example.main(
+        ["--teachers", "random", "alp-gmm", "--seeds", "2", "--steps", "2048",
+         "--eval-interval", "2048", "--n-envs", "2", "--reps", "200", "--out", str(tmp_path)]
+    )  # fmt: skip
+    results = json.loads((tmp_path / "results.json").read_text())
+    for teacher in ("random", "alp-gmm"):
+        assert results["statistics"]["final_mastered_pct"][teacher]["n_seeds"] == 2
+        for seed in range(2):
+            config = RunDir(tmp_path / f"{teacher}-s{seed}").read_config()["config"]
+            assert config["backend"] == "sb3" and config["n_envs"] == 2
+    assert results["statistics"]["curves"]["step"][0] == 0
+    assert "alp-gmm" in results["statistics"]["improvement_over_random"]
