@@ -226,6 +226,7 @@ def _play_batched(
 def _run_episodes(args: argparse.Namespace) -> list[_Episode]:
     """RUN_DIR: the run's model on ``--param`` values, ``--task`` tasks or drawn params."""
     from teachgym.training.config import TrainConfig
+    from teachgym.training.evaluation import run_obs_wrapper
     from teachgym.training.runs import NotARunError, RunDir
 
     for option, value in (("--actions", args.actions), ("--env-kwarg", args.env_kwargs)):
@@ -247,7 +248,7 @@ def _run_episodes(args: argparse.Namespace) -> list[_Episode]:
 
     options = {
         "policy": policy,
-        "obs": config.obs_wrapper,
+        "obs": run_obs_wrapper(config.to_dict()),
         "max_steps": args.steps or _RUN_STEPS,
         "env_kwargs": config.env_kwargs,
         "imports": config.imports,
@@ -297,7 +298,7 @@ def _play(
 
 def _load_model(run: Any, config: Any, checkpoint: str, device: str) -> Any:
     """The run's model at ``checkpoint``: ``final``, ``latest`` or a step."""
-    from teachgym.agents.sb3 import load_model
+    from teachgym.training.evaluation import load_run_model
 
     checkpoints = run.checkpoints()
     if checkpoint == "final" and run.final_model_file.is_file():
@@ -321,7 +322,7 @@ def _load_model(run: Any, config: Any, checkpoint: str, device: str) -> Any:
             raise UsageError(f"run {run.path} has no checkpoint at step {step}; steps: {steps}")
         path = found[0].model_file
     try:
-        return load_model(str(path), config.algorithm, device=device)
+        return load_run_model(path, config.to_dict(), device=device)
     except (ValueError, FileNotFoundError) as error:
         raise UsageError(str(error)) from None
 

@@ -81,7 +81,7 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start a run (or resume one), train it to the end and print the result."""
-    from teachgym.training import TrainConfig, Trainer
+    from teachgym.training import TrainConfig, make_trainer, resume_trainer
 
     values: dict[str, Any] = {}
     for option in _config_options():
@@ -108,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                     f"--resume continues a run with its saved config; {', '.join(fixed)} cannot "
                     f"be changed (only {_resume_flags()} can)"
                 )
-            trainer = Trainer.resume(
+            trainer = resume_trainer(
                 args.resume,
                 **{name: values.get(name) for name in _RESUME_OVERRIDES},
                 command=command,
@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
             if "env_id" not in values:
                 raise UsageError("give the ENV id to train on, or --resume RUN_DIR")
             config = TrainConfig(**values)
-            trainer = Trainer.new(config, command=command, progress=not args.no_progress)
+            trainer = make_trainer(config, command=command, progress=not args.no_progress)
     except ValueError as error:
         raise UsageError(str(error)) from None
     try:

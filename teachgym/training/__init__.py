@@ -1,8 +1,10 @@
 """Training under a teacher: config, trainer, run folders, test-set evaluation and plots.
 
 - ``teachgym.training.config`` — ``TrainConfig``, the one description of a run (the CLI's options).
-- ``teachgym.training.trainer`` — ``train``, ``resume``, ``Trainer``: SB3 learning under a teacher,
-  checkpoints, periodic evaluation.
+- ``teachgym.training.batched`` — ``train``, ``resume`` (either backend), ``BatchedTrainer``:
+  teachgym's on-device PPO on a batched env under a teacher, in the same run folder.
+- ``teachgym.training.trainer`` — ``Trainer``: SB3 learning under a teacher, checkpoints,
+  periodic evaluation.
 - ``teachgym.training.runs`` — ``RunDir``, the one owner of a run folder's file names.
 - ``teachgym.training.evaluation`` — % of the fixed test set mastered; needs no trainer.
 - ``teachgym.training.plots`` — the run's figures.
@@ -25,8 +27,11 @@ _EXPORTS = {
     "TrainResult": "teachgym.training.trainer",
     "EpisodeHistory": "teachgym.training.trainer",
     "RunCallback": "teachgym.training.trainer",
-    "train": "teachgym.training.trainer",
-    "resume": "teachgym.training.trainer",
+    "train": "teachgym.training.batched",
+    "resume": "teachgym.training.batched",
+    "BatchedTrainer": "teachgym.training.batched",
+    "make_trainer": "teachgym.training.batched",
+    "resume_trainer": "teachgym.training.batched",
     "capture_rng_state": "teachgym.training.trainer",
     "restore_rng_state": "teachgym.training.trainer",
     "RunDir": "teachgym.training.runs",

@@ -33,6 +33,7 @@ from teachgym._imports import resolve_imports
 from teachgym.checks import check_int, check_optional_int
 
 __all__ = [
+    "BACKENDS",
     "EVAL_KINDS",
     "VEC_ENV_CHOICES",
     "TrainConfig",
@@ -42,6 +43,9 @@ __all__ = [
 ]
 
 VEC_ENV_CHOICES: tuple[str, ...] = ("dummy", "subproc")
+BACKENDS: tuple[str, ...] = ("sb3", "batched")
+#: ``n_envs`` when the config leaves it ``None``, per backend.
+DEFAULT_N_ENVS = {"sb3": 4, "batched": 256}
 EVAL_KINDS: tuple[str, ...] = ("uniform", "grid")
 
 
@@ -91,20 +95,27 @@ class TrainConfig:
     )
     """The teacher's hyperparameters (``fit_rate``, ``random_ratio`` …)."""
 
+    backend: str = field(default="sb3", metadata=_meta(choices=BACKENDS))
+    """``sb3``: a stable-baselines3 algorithm on Gymnasium envs; ``batched``: teachgym's
+    on-device PPO (``teachgym.agents.ppo``) on the env's batched version (ids with one:
+    ``teachgym list``), the teacher in the loop (``teachgym.training.batched``)."""
+
     algorithm: str = field(default="ppo", metadata=_meta(flag="--algo", metavar="NAME"))
-    """SB3 algorithm name (``teachgym.agents.sb3.available_algorithms()``)."""
+    """SB3 algorithm name (``teachgym.agents.sb3.available_algorithms()``); the ``batched``
+    backend has ``ppo`` only."""
 
     algorithm_kwargs: dict[str, Any] = field(
         default_factory=dict, metadata=_meta(flag="--algo-kwarg")
     )
-    """The algorithm's own arguments (``n_steps``, ``batch_size``, ``learning_rate``,
-    ``policy_kwargs`` …)."""
+    """The algorithm's own arguments (SB3: ``n_steps``, ``batch_size``, ``learning_rate``,
+    ``policy_kwargs`` …; batched: the fields of ``teachgym.agents.ppo.PPOConfig``)."""
 
     policy: str | None = field(default=None, metadata=_meta(metavar="NAME"))
     """SB3 policy name; ``None`` picks one from the observation space."""
 
-    n_envs: int = field(default=4, metadata=_meta(minimum=1, metavar="N"))
-    """Sub-envs stepped per vector step."""
+    n_envs: int | None = field(default=None, metadata=_meta(minimum=1, metavar="N"))
+    """Sub-envs stepped per vector step; ``None``: 4 (``sb3``) or 256 (``batched``; more on a
+    GPU)."""
 
     vec_env: str = field(default="dummy", metadata=_meta(choices=VEC_ENV_CHOICES))
     """``dummy`` (all sub-envs in this process) or ``subproc`` (one process each)."""
@@ -215,7 +226,10 @@ class TrainConfig:
                 f"{', '.join(OBS_CHOICES)}"
             )
         teachers.get_class(self.teacher)  # lists the registered teachers when unknown
-        sb3.algorithm_class(self.algorithm)  # lists the available algorithms when unknown
+        if self.backend == "batched":
+            self._validate_batched()
+        else:
+            sb3.algorithm_class(self.algorithm)  # lists the available algorithms when unknown
         for spec in dataclasses.fields(self):
             value = getattr(self, spec.name)
             choices = spec.metadata.get("choices")
@@ -230,6 +244,27 @@ class TrainConfig:
                 continue
             check = check_optional_int if spec.default is None else check_int
             check(spec.name, getattr(self, spec.name), minimum=minimum)
+
+    @property
+    def resolved_n_envs(self) -> int:
+        """``n_envs``, or the backend's default when it is ``None``."""
+        return self.n_envs if self.n_envs is not None else DEFAULT_N_ENVS.get(self.backend, 4)
+
+    def _validate_batched(self) -> None:
+        """The ``batched`` backend's own checks: PPO only, no SB3 policy, PPO's fields."""
+        from teachgym.agents.ppo import PPOConfig
+
+        if self.algorithm != "ppo":
+            raise ValueError(
+                f"the batched backend trains teachgym's own PPO only; got algorithm "
+                f"{self.algorithm!r} (use --backend sb3 for other stable-baselines3 algorithms)"
+            )
+        if self.policy is not None:
+            raise ValueError(
+                f"the batched backend takes no SB3 policy (got {self.policy!r}); choose its "
+                "network with algorithm_kwargs network=mlp|cnn"
+            )
+        PPOConfig.from_kwargs(self.algorithm_kwargs)
 
     def to_dict(self) -> dict[str, Any]:
         """The config as JSON-ready data."""
@@ -252,9 +287,11 @@ class TrainConfig:
             raise ValueError(f"bad TrainConfig: {error}") from None
 
     def default_run_dir(self) -> str:
-        """``runs/<env name>-<teacher>-<algorithm>-s<seed>``."""
+        """``runs/<env name>-<teacher>-<algorithm>-s<seed>`` (``batched-ppo`` for the batched
+        backend's PPO)."""
         env_name = self.env_id.split("/")[-1].split(":")[-1]
-        return str(Path("runs") / f"{env_name}-{self.teacher}-{self.algorithm}-s{self.seed}")
+        algorithm = f"batched-{self.algorithm}" if self.backend == "batched" else self.algorithm
+        return str(Path("runs") / f"{env_name}-{self.teacher}-{algorithm}-s{self.seed}")
 
 
 def derive_seeds(seed: int) -> dict[str, int]:

@@ -382,18 +382,16 @@ def evaluate_run(
         ValueError: the run has no model yet, its env needs a module that cannot be imported,
             or a bad argument.
     """
-    from teachgym.agents.sb3 import load_model  # torch and SB3 load only here
-
     run = RunDir.open(run_dir)
     config = run_settings(run)
     _, model_path = run.model_to_evaluate(checkpoint)
     imports = env_imports(config["env_id"], config["imports"])
-    model = load_model(str(model_path), config["algorithm"], device=device)
+    model = load_run_model(model_path, config, device=device)
     return evaluate(
         model,
         config["env_id"],
         env_kwargs=config["env_kwargs"],
-        obs_wrapper=config["obs_wrapper"],
+        obs_wrapper=run_obs_wrapper(config),
         kind=kind or config["eval_kind"],
         episodes=episodes or max(1, int(config["eval_episodes"])),
         n_envs=n_envs,
@@ -425,7 +423,32 @@ def run_settings(run: RunDir) -> dict[str, Any]:
     return {**defaults, **{key: stored[key] for key in _EVALUATION_FIELDS if key in stored}}
 
 
+def load_run_model(path: str | os.PathLike[str], settings: dict[str, Any], device: str) -> Any:
+    """The model saved at ``path`` by a run whose ``run_settings`` are ``settings``: a
+    stable-baselines3 algorithm, or ``teachgym.agents.ppo.BatchedPPO`` for the batched backend.
+
+    Raises:
+        ValueError: unknown algorithm or device, or not a model of the run's kind.
+        FileNotFoundError: no file at ``path``.
+    """
+    if settings.get("backend") == "batched":
+        from teachgym.agents.ppo import BatchedPPO
+        from teachgym.agents.sb3 import resolve_device
+
+        return BatchedPPO.load(path, device=resolve_device(device))
+    from teachgym.agents.sb3 import load_model  # torch and SB3 load only here
+
+    return load_model(str(path), settings["algorithm"], device=device)
+
+
+def run_obs_wrapper(settings: dict[str, Any]) -> str:
+    """The observation wrapper a run's model reads on the MiniGrid-based envs: the config's, or
+    ``"none"`` (MiniGrid's own ``Dict``) for the batched backend's PPO."""
+    return "none" if settings.get("backend") == "batched" else str(settings["obs_wrapper"])
+
+
 _EVALUATION_FIELDS = (
+    "backend",
     "env_id",
     "env_kwargs",
     "obs_wrapper",

@@ -99,9 +99,74 @@ __all__ = [
 _CHECKPOINT_FORMAT = 1
 
 
-def _resume_env_seed(seed: int, step: int) -> int:
+def resume_env_seed(seed: int, step: int) -> int:
     """Sub-env seed after a resume at ``step``: fresh layouts, reproducible from the run."""
     return int(np.random.SeedSequence([seed, step]).generate_state(1)[0]) % (2**31)
+
+
+def open_checkpoint(
+    run_dir: str | Path,
+    *,
+    total_timesteps: int | None,
+    device: str | None,
+    torch_threads: int | None,
+) -> tuple[RunDir, dict[str, Any], TrainConfig, Checkpoint, dict[str, Any]]:
+    """A run folder, its stored config, the config with the overrides (validated), its newest
+    complete checkpoint and that checkpoint's trainer state: what every backend's resume reads.
+
+    Raises:
+        teachgym.training.runs.NotARunError: ``run_dir`` is not a run folder.
+        ValueError: no complete checkpoint, a bad override, or a total below the checkpoint.
+    """
+    run = RunDir.open(run_dir)
+    stored = run.read_config()
+    config = TrainConfig.from_dict(stored["config"])
+    if total_timesteps is not None:
+        config.total_timesteps = total_timesteps
+    if device is not None:
+        config.device = device
+    if torch_threads is not None:
+        config.torch_threads = torch_threads
+    config.validate()
+    _set_torch_threads(config.torch_threads)
+    checkpoint = run.latest_checkpoint()
+    if checkpoint is None:
+        raise ValueError(
+            f"run {run.path} has no complete checkpoint to resume from; start it again"
+        )
+    if config.total_timesteps < checkpoint.step:
+        raise ValueError(
+            f"total_timesteps {config.total_timesteps} is below the checkpoint's step "
+            f"{checkpoint.step}"
+        )
+    return run, stored, config, checkpoint, state_io.load(checkpoint.state_file)
+
+
+def restore_books(
+    run: RunDir, state: dict[str, Any], dim: int
+) -> tuple[EpisodeHistory, list[dict[str, float]]]:
+    """The episode history of a checkpoint's trainer state, and the run's evaluation rows."""
+    history = EpisodeHistory.from_state(state["history"], dim)
+    # eval.csv is the record, rows after the checkpoint included; the checkpoint's copy only
+    # stands in for a file that is gone.
+    eval_rows = run.read_eval_rows()
+    if not eval_rows:
+        for row in state["eval_rows"]:
+            run.append_eval_row({key: float(value) for key, value in row.items()})
+        eval_rows = run.read_eval_rows()
+    return history, eval_rows
+
+
+def record_resume(
+    run: RunDir, stored: dict[str, Any], config: TrainConfig, checkpoint: Checkpoint, command: str
+) -> None:
+    """Note a resume in the run's ``config.json`` and ``command.txt``."""
+    stored["config"] = config.to_dict()
+    stored.setdefault("resumes", []).append(
+        {"from_step": checkpoint.step, "checkpoint": checkpoint.path.name}
+    )
+    run.write_config(stored)
+    run.append_command(command)
 
 
 class EpisodeHistory:
@@ -326,28 +391,9 @@ class Trainer:
         progress: bool = True,
     ) -> Trainer:
         """Rebuild a run from its newest complete checkpoint (see ``resume``)."""
-        run = RunDir.open(run_dir)
-        stored = run.read_config()
-        config = TrainConfig.from_dict(stored["config"])
-        if total_timesteps is not None:
-            config.total_timesteps = total_timesteps
-        if device is not None:
-            config.device = device
-        if torch_threads is not None:
-            config.torch_threads = torch_threads
-        config.validate()
-        _set_torch_threads(config.torch_threads)
-        checkpoint = run.latest_checkpoint()
-        if checkpoint is None:
-            raise ValueError(
-                f"run {run.path} has no complete checkpoint to resume from; start it again"
-            )
-        if config.total_timesteps < checkpoint.step:
-            raise ValueError(
-                f"total_timesteps {config.total_timesteps} is below the checkpoint's step "
-                f"{checkpoint.step}"
-            )
-        state = state_io.load(checkpoint.state_file)
+        run, stored, config, checkpoint, state = open_checkpoint(
+            run_dir, total_timesteps=total_timesteps, device=device, torch_threads=torch_threads
+        )
         facts = _env_facts(config)
         seeds = derive_seeds(config.seed)
         teacher = teachers.make(
@@ -357,7 +403,7 @@ class Trainer:
         # params at construction, and they must come from the restored teacher.
         teacher.load_state_dict(state_io.load(checkpoint.teacher_file))
         curriculum = _make_curriculum(
-            config, teacher, env_seed=_resume_env_seed(config.seed, checkpoint.step)
+            config, teacher, env_seed=resume_env_seed(config.seed, checkpoint.step)
         )
         curriculum.ledger.episodes = int(state["episodes"])
         try:
@@ -379,20 +425,8 @@ class Trainer:
         # the (new) sub-envs at the start of learn(), which starts the teacher's episodes.
         model._last_obs = None  # type: ignore[assignment]
         model.num_timesteps = int(state["num_timesteps"])
-        history = EpisodeHistory.from_state(state["history"], facts["param_space"].dim)
-        # eval.csv is the record, rows after the checkpoint included; the checkpoint's copy
-        # only stands in for a file that is gone.
-        eval_rows = run.read_eval_rows()
-        if not eval_rows:
-            for row in state["eval_rows"]:
-                run.append_eval_row({key: float(value) for key, value in row.items()})
-            eval_rows = run.read_eval_rows()
-        stored["config"] = config.to_dict()
-        stored.setdefault("resumes", []).append(
-            {"from_step": checkpoint.step, "checkpoint": checkpoint.path.name}
-        )
-        run.write_config(stored)
-        run.append_command(command or _this_command())
+        history, eval_rows = restore_books(run, state, facts["param_space"].dim)
+        record_resume(run, stored, config, checkpoint, command or _this_command())
         model.set_logger(configure(str(run.tensorboard_dir), _log_formats(config)))
         trainer = cls(
             config,
@@ -742,7 +776,7 @@ def _make_curriculum(config: TrainConfig, teacher: Teacher, *, env_seed: int) ->
     )
     venv = make_vec_env(
         make_one,
-        n_envs=config.n_envs,
+        n_envs=config.resolved_n_envs,
         seed=env_seed,
         vec_env_cls=SubprocVecEnv if config.vec_env == "subproc" else DummyVecEnv,
     )

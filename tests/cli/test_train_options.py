@@ -34,7 +34,10 @@ def test_help_shows_the_config_defaults(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["train", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     defaults = TrainConfig(env_id="-")
-    for name, option in (("total_timesteps", "--steps N"), ("n_envs", "--n-envs N")):
+    for name, option in (
+        ("total_timesteps", "--steps N"),
+        ("keep_checkpoints", "--keep-checkpoints N"),
+    ):
         assert option in text
         assert f"(default: {getattr(defaults, name)})" in text
     for option in ("--algo NAME", "--algo-kwarg KEY=VALUE", "--import MODULE", "--out RUN_DIR"):

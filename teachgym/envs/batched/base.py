@@ -439,16 +439,25 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
         info["params"] = self.params.clone()
         return obs, reward.float(), terminated, truncated, info
 
-    def set_next_params(self, indices: Any, params: Any) -> None:
+    def set_next_params(self, indices: Any, params: Any, *, check: bool = True) -> None:
         """Fill the pending slot of envs ``indices`` with ``params`` (one row per index).
 
         Args:
             indices: Distinct env indices in ``[0, num_envs)``.
             params: ``(len(indices), dim)`` vectors in ``param_space`` order, within its bounds.
+            check: Validate ``indices`` and ``params`` (on the host). ``False`` is for trusted
+                callers on the hot path — a curriculum handing on a ``Teacher``'s samples, which
+                are inside the bounds by the teacher contract: ``indices`` must then be an int64
+                tensor and ``params`` a float64 tensor, both on the env's device, and nothing
+                leaves the device.
 
         Raises:
             ValueError: naming the bad index or parameter; no slot is changed.
         """
+        if not check:
+            self.pending_params.index_copy_(0, indices, params)
+            self.has_pending.index_fill_(0, indices, True)
+            return
         index = self._check_indices(indices)
         vectors = self._check_params(params, len(index))
         self.pending_params.index_copy_(0, index, vectors)
