@@ -224,9 +224,21 @@ class _OneHotLinear(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         (codes,) = ctx.saved_tensors
-        one_hot = torch.zeros(codes.shape[0], ctx.inputs, dtype=grad.dtype, device=grad.device)
+        # A zero matrix kept between calls: set the active entries, multiply, clear them again
+        # (zeroing the whole matrix each time costs a third of the product).
+        key = (codes.shape[0], ctx.inputs, grad.dtype, grad.device)
+        one_hot = _ONE_HOT_BUFFERS.get(key)
+        if one_hot is None:
+            _ONE_HOT_BUFFERS.clear()  # one minibatch shape at a time is the common case
+            one_hot = torch.zeros(key[:2], dtype=grad.dtype, device=grad.device)
+            _ONE_HOT_BUFFERS[key] = one_hot
         one_hot.scatter_(1, codes, 1.0)
-        return one_hot.T @ grad, None
+        weight_grad = one_hot.T @ grad
+        one_hot.scatter_(1, codes, 0.0)
+        return weight_grad, None
+
+
+_ONE_HOT_BUFFERS: dict[tuple[Any, ...], torch.Tensor] = {}
 
 
 class GridActorCritic(nn.Module):
