@@ -174,8 +174,9 @@ def make_configs(args: argparse.Namespace) -> list[TrainConfig]:
             torch_threads=1,
             run_dir=str(args.out / f"{teacher}-s{seed}"),
         )
-        for teacher in args.teachers
+        # Seed by seed, so that runs cut short leave every teacher with as many seeds.
         for seed in range(args.first_seed, args.first_seed + args.seeds)
+        for teacher in args.teachers
     ]
     for config in configs:
         config.validate()

@@ -46,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     env_ids = sorted(env_id for env_id in gymnasium.registry if env_id.startswith("teachgym/"))
     env_ids += sorted(set(gymnasium.registry) - known_ids - set(env_ids))  # from --import
     for env_id in env_ids:
-        print(f"  {env_id}")
+        batched = gymnasium.registry[env_id].vector_entry_point is not None
+        print(f"  {env_id}" + ("   (batched version: train --backend batched)" if batched else ""))
         for line in _param_lines(env_id):
             print(f"      {line}")
     if not env_ids:

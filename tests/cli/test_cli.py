@@ -142,3 +142,15 @@ def test_console_script_entry_point() -> None:
     )
     assert completed.returncode == 0
     assert "alp-gmm" in completed.stdout
+
+
+def test_list_marks_the_envs_with_a_batched_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    marked = {line.split()[0] for line in lines if "(batched version" in line}
+    assert marked == {
+        "teachgym/GridNavigation-v0",
+        "teachgym/GridKeyDoor-v0",
+        "teachgym/NoisyRooms-v0",
+        "teachgym/NoisyTVRooms-v0",
+    }
