@@ -11,7 +11,10 @@ raises ``AssertionError`` naming the first broken promise and how to keep it:
 3. ``state_dict`` → a fresh teacher with another seed → ``load_state_dict`` continues the
    identical sequence, also after a round trip through ``teachgym.state_io`` files;
 4. bad ``update`` input (NaN, inf, wrong length, out of range, non-finite score) raises
-   ``ValueError`` and leaves the state exactly as it was.
+   ``ValueError`` and leaves the state exactly as it was;
+5. the batch API agrees with the one-at-a-time one: ``sample_batch(n)`` gives the rows of ``n``
+   calls of ``sample()`` and ``update_batch`` the state of one ``update`` per row (a teacher
+   that overrides ``_sample_batch`` or ``_update_batch`` must keep this).
 """
 
 from __future__ import annotations
@@ -52,6 +55,34 @@ def _run(teacher: Teacher, episodes: int, offset: int = 0) -> np.ndarray:
                 samples[i] = params
                 score = synthetic_score(teacher.param_space.normalize(params), offset + i)
                 teacher.update(params, score)
+        except SampleOutOfBoundsWarning as warning:
+            raise AssertionError(str(warning)) from None
+    return samples
+
+
+def _run_chunks(teacher: Teacher, episodes: int, chunk: int, *, batched: bool) -> np.ndarray:
+    """Sample ``chunk`` episodes' params, then update with their scores, chunk after chunk:
+    through ``sample_batch`` / ``update_batch`` (``batched``) or one call per row."""
+    samples = np.empty((episodes, teacher.param_space.dim))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SampleOutOfBoundsWarning)
+        try:
+            for begin in range(0, episodes, chunk):
+                count = min(chunk, episodes - begin)
+                if batched:
+                    rows = teacher.sample_batch(count)
+                else:
+                    rows = np.array([teacher.sample() for _ in range(count)])
+                samples[begin : begin + count] = rows
+                scores = [
+                    synthetic_score(teacher.param_space.normalize(params), begin + i)
+                    for i, params in enumerate(rows)
+                ]
+                if batched:
+                    teacher.update_batch(rows, np.asarray(scores))
+                else:
+                    for params, score in zip(rows, scores, strict=True):
+                        teacher.update(params, score)
         except SampleOutOfBoundsWarning as warning:
             raise AssertionError(str(warning)) from None
     return samples
@@ -147,3 +178,17 @@ def check_teacher(teacher: Teacher, episodes: int = 600, seed: int = 12345) -> N
         assert _states_equal(before, probe.state_dict()), (
             f"the rejected update({params!r}, {score!r}) changed the teacher's state"
         )
+
+    # 5: the batch API is the one-at-a-time API, row for row, for the same interleaving of
+    # samples and updates (chunks of 7, which straddle the refits).
+    one_at_a_time = _fresh(teacher, seed)
+    expected = _run_chunks(one_at_a_time, episodes, 7, batched=False)
+    batched = _fresh(teacher, seed)
+    got = _run_chunks(batched, episodes, 7, batched=True)
+    assert np.array_equal(expected, got), (
+        "sample_batch/update_batch gave other samples than sample/update one at a time; an "
+        "override of _sample_batch or _update_batch must keep the same results"
+    )
+    assert _states_equal(one_at_a_time.state_dict(), batched.state_dict()), (
+        "update_batch left another state than one update per row"
+    )

@@ -123,3 +123,23 @@ def test_a_constructor_that_passes_keywords_on_may_register() -> None:
         assert teachers.make("thin", SPACE, seed=3).seed == 3
     finally:
         teachers.registry._REGISTRY.pop("thin", None)
+
+
+# ------------------------------------------------------------------------ the batch API
+class SloppyBatch(Teacher):
+    """A uniform teacher whose fast ``_sample_batch`` draws in another order than ``_sample``."""
+
+    def _sample(self) -> np.ndarray:
+        return self.param_space.sample(self.rng)
+
+    def _sample_batch(self, n: int) -> np.ndarray:
+        unit = self.rng.random((self.param_space.dim, n)).T  # column-major: other rows
+        return self.param_space.low + unit * (self.param_space.high - self.param_space.low)
+
+    def _update(self, params: np.ndarray, score: float) -> None:
+        pass
+
+
+def test_check_teacher_fails_when_the_batch_api_disagrees_with_one_at_a_time() -> None:
+    with pytest.raises(AssertionError, match="sample_batch/update_batch gave other samples"):
+        check_teacher(SloppyBatch(SPACE, seed=0), episodes=60)
