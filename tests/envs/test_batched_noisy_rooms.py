@@ -46,19 +46,21 @@ def live_tiles(env: Any) -> np.ndarray:
 
 
 class ConditionedNoise(BatchedNoisyRooms):
-    """The batched env with its noise replaced, in rows ``inject_rows``, by given colours."""
+    """The batched env with its noise replaced, in rows ``inject_rows``, by given colours: a tile
+    drawn at a step takes its ``inject`` colour, the MiniGrid-based env's at that step."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.inject = torch.zeros(self.num_envs, CELLS, dtype=torch.long)
         self.inject_rows = torch.zeros(self.num_envs, dtype=torch.bool)
 
-    def _noisy_colours(
-        self, cells: torch.Tensor, colours: torch.Tensor, live: torch.Tensor
+    def _advance_colours(
+        self, rows: torch.Tensor, cells: torch.Tensor, colours: torch.Tensor, steps: torch.Tensor
     ) -> torch.Tensor:
-        own = super()._noisy_colours(cells, colours, live).long()
-        injected = torch.gather(self.inject, 1, cells)
-        return torch.where(self.inject_rows[:, None] & live, injected, own)
+        own = super()._advance_colours(rows, cells, colours, steps)
+        injected = torch.gather(self.inject.index_select(0, rows), 1, cells.long())
+        use = self.inject_rows.index_select(0, rows)[:, None] & (steps > 0)
+        return torch.where(use, injected.to(torch.uint8), own)
 
 
 def test_param_space_and_books_equal_the_minigrid_family() -> None:
@@ -160,6 +162,7 @@ def test_noise_rate_and_shifts_match_the_minigrid_family(noise_prob: float) -> N
     for step in range(steps):
         masks.append(batched.noise_live.numpy().copy())
         batched.step(torch.full((num_envs,), LEFT if step % 2 else RIGHT))
+        batched.sync_noise()  # every live tile drawn up to now: grid's colours have the law
         colours.append(batched.grid[:, 1].reshape(num_envs, -1).numpy().copy())
     assert all((mask == masks[0]).all() for mask in masks)
     changed, total, shifts = _colour_changes(colours, masks)
@@ -203,9 +206,11 @@ def test_frozen_rooms_never_change_and_plain_tiles_never_move() -> None:
     frozen_cells = 0
     for _ in range(150):
         env.set_next_params(np.arange(num_envs), params)  # for the envs that reset
+        env.sync_noise()
         before = env.grid.reshape(num_envs, 3, -1).clone()
         live_before = env.noise_live.clone()
         _, _, terminated, truncated, _ = env.step(torch.as_tensor(_biased_actions(rng, num_envs)))
+        env.sync_noise()
         after = env.grid.reshape(num_envs, 3, -1)
         same = ~(terminated | truncated)
         if not bool(same.any()):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from teachgym.checks import check_int
@@ -29,13 +30,20 @@ from teachgym.envs.batched.base import (
     NUM_COLOURS,
     PICKUP,
     TOGGLE,
+    VIEW_SIZE,
     WALL,
     YELLOW,
     BatchedGridEnv,
+    _view_index,
 )
 from teachgym.spaces import ParamSpace
 
-__all__ = ["NOISY_ROOMS_PARAM_SPACE", "BatchedNoisyRooms", "BatchedRoomChainEnv"]
+__all__ = [
+    "NOISY_ROOMS_PARAM_SPACE",
+    "BatchedNoisyRooms",
+    "BatchedRoomChainEnv",
+    "change_probabilities",
+]
 
 # The family's constants (teachgym.envs.grids.noisy_rooms), restated: that module imports MiniGrid.
 MIN_ROOMS, MAX_ROOMS = 1, 6
@@ -47,6 +55,12 @@ DEFAULT_MAX_STEPS = 120
 _WALK_TRIES = 64
 #: Slots per side of the lattice of the smallest rooms: (28 - 1) // (4 - 1).
 _MAX_SLOTS = (GRID_SIZE - 1) // (MIN_ROOM_SIZE - 1)
+#: Lazy noise's state per cell (``BatchedNoisyRooms``): an int16 ``clock << 3 | colour``, with
+#: clocks up to ``_MAX_CLOCK`` and ``_NOT_LIVE_CLOCK`` for the cells that are not live tiles.
+_COLOUR_BITS, _COLOUR_MASK = 3, 7
+_NOT_LIVE_CLOCK = (1 << 12) - 1
+_MAX_CLOCK = _NOT_LIVE_CLOCK - 1
+_NOT_LIVE = _NOT_LIVE_CLOCK << _COLOUR_BITS
 
 #: ``NoisyRooms``'s params, restated (the MiniGrid-based module imports MiniGrid).
 NOISY_ROOMS_PARAM_SPACE = ParamSpace.from_bounds(
@@ -63,6 +77,26 @@ NOISY_ROOMS_PARAM_SPACE = ParamSpace.from_bounds(
 def round_half_up(values: torch.Tensor) -> torch.Tensor:
     """The integers continuous params stand for (``2.5 -> 3``), as in the family."""
     return torch.floor(values + 0.5).long()
+
+
+def change_probabilities(noise_prob: torch.Tensor, width: int) -> torch.Tensor:
+    """Probability that a live tile shows another colour ``s`` steps later: ``(k, width)``.
+
+    Entry ``[i, s]`` is ``5/6 · (1 − (1 − 6p/5)^s)`` for ``p = noise_prob[i]``, ``s`` in
+    ``0 .. width − 1``: the per-step chain (stay with probability ``1 − p``, else move to one of
+    the five other colours uniformly) has transition matrix ``(1 − p)·I + p/5·(J − I)``, whose
+    eigenvalues are 1 (the uniform law) and ``1 − 6p/5`` (five times), so its ``s``-th power is
+    ``J/6 + (1 − 6p/5)^s·(I − J/6)``: unchanged with probability ``1/6 + 5/6·(1 − 6p/5)^s``, else
+    uniform over the five other colours. Computed in float64 (``expm1``/``log1p`` where the
+    ratio is positive, accurate for small ``p``), returned as float32.
+    """
+    prob = noise_prob.to(torch.float64)[:, None]
+    steps = torch.arange(width, dtype=torch.float64, device=prob.device)[None, :]
+    ratio = 1.0 - 1.2 * prob
+    positive = ratio > 0
+    gentle = -torch.expm1(steps * torch.log1p(-1.2 * torch.where(positive, prob, 0.0)))
+    change = torch.where(positive, gentle, 1.0 - ratio.pow(steps)) * (5.0 / 6.0)
+    return change.to(torch.float32)
 
 
 class BatchedRoomChainEnv(BatchedGridEnv):
@@ -288,30 +322,48 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
     (when the room has another free cell), and every other empty interior cell of a noisy room
     (the agent's included) a floor tile ``(3, colour, 0)`` of a uniformly drawn colour.
 
-    Noise: at every step, before the action, each *live* floor tile (in a room whose box is still
-    closed) moves with probability ``noise_prob`` to one of the five other colours, uniformly (a
-    shift of 1–5 round the colour wheel, drawn from one uniform per tile as the family does). A
-    box cannot be picked up; toggling it removes it and freezes its room's floor for the rest of
-    the episode (the step that opens it still shows that step's recolouring, as in the family).
+    Noise: at every step each *live* floor tile (in a room whose box is still closed) moves with
+    probability ``noise_prob`` to one of the five other colours, uniformly. A box cannot be
+    picked up; toggling it removes it and freezes its room's floor for the rest of the episode
+    (the step that opens it still shows that step's recolouring, as in the family).
 
-    **Difference**: the noise is drawn from the env's seeded ``torch.Generator``, a step at a
-    time, not from MiniGrid's ``np_random`` in chunks of 32 steps, so it cannot match the
-    MiniGrid-based env's noise step for step; it has the same law. Each step draws one
-    ``torch.rand`` block ``(num_envs, L)``, ``L`` the largest number of live tiles of any env;
-    env ``i``'s ``j``-th live tile (cells in ascending ``x * 28 + y`` order) uses entry
-    ``(i, j)``: it changes when the draw ``u < noise_prob`` (both float32: the change probability
-    is within 2e-7 of ``noise_prob``), by a shift of ``1 + min(4, floor(u * s))`` with ``s`` the
-    float32 ``5 / noise_prob``; the other entries are drawn and unused
-    (tests compare the dynamics with the noise conditioned on the MiniGrid-based env's, and the
-    noise's statistics separately).
-    ``load_layouts`` takes the rooms from the grid (the regions walls and doors enclose) and makes
-    live every floor tile of a room that still holds a box. See ``BatchedRoomChainEnv`` for the
-    chain and the cells outside rooms.
+    **Lazy noise.** Colours are drawn only where an agent looks: when the observation is made,
+    each live tile it shows (a visible floor tile of the view) catches up the ``s`` steps since
+    it was last drawn in one draw of the chain's ``s``-step law, unchanged with probability
+    ``1/6 + 5/6·(1 − 6p/5)^s`` (``p`` = ``noise_prob``), else uniform over the five other colours
+    (see ``change_probabilities``). The chain is Markov and the tiles independent, so this is
+    exactly the law of ``s`` single steps: the colours the agents see, over any sequence of
+    steps, have the same joint law as with every live tile drawn at every step, for one draw per
+    floor tile in sight (~5 per env and step at the centre params, ~21 at the hardest) instead of
+    one per live tile (~45 and ~375). One uniform ``u`` per tile drawn: it changes when
+    ``u < c`` (``c`` that law's change probability, float32: within 2e-7 of it), by a shift of
+    ``1 + min(4, floor(5u / c))`` round the colour wheel.
+
+    What it means for ``grid``: the colour of a live tile is the one it had when last drawn
+    (after ``reset``, or after ``sync_noise()``, every tile is up to date and ``grid`` is exactly
+    MiniGrid's encoding of the state); ``sync_noise(indices=None)`` draws every live tile up to
+    the current step (the same law) and writes the colours into ``grid``, so call it before
+    reading ``grid``'s colours; ``render`` calls it for the env it draws. Observations,
+    ``final_obs`` included, never need it. Opening a box draws its env's live tiles up to that
+    step, then freezes the room. The lazy state is one int16 per cell, ``clock << 3 | colour``
+    (the step the tile was last drawn at, counted from a per-env origin restarted every 4094
+    steps of a long episode, and its colour), and a per-env table of ``c`` over ``s`` steps.
+
+    **Difference**: the noise is drawn from the env's seeded ``torch.Generator``, not from
+    MiniGrid's ``np_random`` (which draws every live tile at every step, in chunks of 32 steps),
+    so it cannot match the MiniGrid-based env's noise step for step; the observations have the
+    same law. ``_advance_colours`` is the one place colours are drawn (tests compare the
+    dynamics with it conditioned on the MiniGrid-based env's colours, and the noise's statistics
+    separately). ``load_layouts`` takes the rooms from the grid (the regions walls and doors
+    enclose) and makes live every floor tile of a room that still holds a box. See
+    ``BatchedRoomChainEnv`` for the chain and the cells outside rooms.
 
     State: as ``BatchedGridEnv`` (``grid`` ``(num_envs, 3, 28, 28)``, ``params``
     ``(num_envs, 4)``), plus ``room_map`` ``(num_envs, 28 * 28)`` int16 (a room label per
-    interior cell, -1 on walls; cells flattened ``x * 28 + y``) and ``noise_live``
-    ``(num_envs, 28 * 28)`` bool (the floor tiles whose colour still changes).
+    interior cell, -1 on walls; cells flattened ``x * 28 + y``), ``noise_live``
+    ``(num_envs, 28 * 28)`` bool (the floor tiles whose colour still changes); privately, the
+    lazy noise's state (``(num_envs, 28 * 28)`` int16, and ``(num_envs, max_steps + 1)``
+    float32 change probabilities).
     """
 
     param_space = NOISY_ROOMS_PARAM_SPACE
@@ -326,19 +378,23 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
         max_steps: int = DEFAULT_MAX_STEPS,
     ) -> None:
         super().__init__(num_envs, device=device, seed=seed, max_steps=max_steps)
-        cells = GRID_SIZE * GRID_SIZE
-        self.room_map = torch.full(
-            (self.num_envs, cells), -1, dtype=torch.int16, device=self.device
-        )
-        self.noise_live = torch.zeros(self.num_envs, cells, dtype=torch.bool, device=self.device)
-        # The live tiles listed per env (see _set_live), and how many each env has.
-        self._live_cells = (
-            torch.arange(cells, device=self.device).repeat(self.num_envs, 1).contiguous()
-        )
-        self._live_count = torch.zeros(self.num_envs, dtype=torch.int16, device=self.device)
-        self._slot = torch.arange(cells, dtype=torch.int16, device=self.device)
-        self._opening = torch.zeros(self.num_envs, dtype=torch.bool, device=self.device)
-        self._opening_room = torch.zeros(self.num_envs, dtype=torch.int16, device=self.device)
+        n, dev, cells = self.num_envs, self.device, GRID_SIZE * GRID_SIZE
+        self.room_map = torch.full((n, cells), -1, dtype=torch.int16, device=dev)
+        self.noise_live = torch.zeros(n, cells, dtype=torch.bool, device=dev)
+        # Lazy noise (see the class docstring): per cell, packed in an int16, the step its colour
+        # was last drawn at (counted from the env's clock origin) and that colour; each env's
+        # change probabilities over s steps (column s).
+        self._noise = torch.full((n, cells), _NOT_LIVE, dtype=torch.int16, device=dev)
+        self._clock_origin = torch.zeros(n, dtype=torch.long, device=dev)
+        self._long_episodes = False
+        self._change_prob = torch.zeros(n, self.episode_steps + 1, dtype=torch.float32, device=dev)
+        # The cells of the view window (flattened x * 28 + y) per (x, y, direction) of the agent.
+        view = _view_index(GRID_SIZE, GRID_SIZE)
+        self._view_cells = view.to(device=dev, dtype=torch.int32)
+        self._every_cell = torch.arange(cells, dtype=torch.int32, device=dev)
+        self._all_envs = torch.arange(n, device=dev)
+        self._opening = torch.zeros(n, dtype=torch.bool, device=dev)
+        self._opening_room = torch.zeros(n, dtype=torch.int16, device=dev)
 
     def _generate(self, index: torch.Tensor, params: torch.Tensor) -> None:
         """The family's layout rules (see the class docstring), for ``len(index)`` envs at once."""
@@ -364,7 +420,7 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
         layout["colours"] = torch.where(floor, colour, layout["colours"])
         self._write_layout(index, layout)
         self.room_map.index_copy_(0, index, room_map.to(torch.int16))
-        self._set_live(index, floor)
+        self._start_noise(index, floor)
 
     def load_layouts(
         self,
@@ -402,7 +458,7 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
         has_box.scatter_(1, box_label, True)
         live = (objects == FLOOR) & torch.gather(has_box, 1, label.clamp(max=cells))
         self.room_map.index_copy_(0, index, room_map.to(torch.int16))
-        self._set_live(index, live)
+        self._start_noise(index, live)
 
     def step(
         self, actions: Any
@@ -421,46 +477,133 @@ class BatchedNoisyRooms(BatchedRoomChainEnv):
         self._opening_room = torch.gather(self.room_map, 1, front_flat[:, None]).squeeze(1)
         return super().step(torch.where(actions == PICKUP, DONE, actions))
 
-    def _noisy_colours(
-        self, cells: torch.Tensor, colours: torch.Tensor, live: torch.Tensor
+    def observe(self) -> dict[str, torch.Tensor]:
+        """``BatchedGridEnv.observe``, with every live tile the agents see drawn up to the
+        current step (see the class docstring)."""
+        obs = super().observe()
+        n, side = self.num_envs, VIEW_SIZE * VIEW_SIZE
+        image = obs["image"].view(-1)
+        # The image took its colours from ``grid``, stale on live tiles: draw the floor tiles it
+        # shows (unseen cells encode as 0, the agent's own cell shows its hand), as one flat list
+        # of (env, view cell) slots ``env * 49 + j`` (~5 per env at the centre params, not 49).
+        shown = (obs["image"].view(n, side, 3)[:, :, 0] == FLOOR).view(-1).nonzero().squeeze(1)
+        if len(shown) == 0:
+            return obs
+        envs = shown.div(side, rounding_mode="floor")
+        where = (self.agent_pos[:, 0] * GRID_SIZE + self.agent_pos[:, 1]) * 4 + self.agent_dir
+        # Row where[env] of the view table, column j: shown + (where[env] - env) * 49.
+        slot = shown + ((where - self._all_envs) * side).index_select(0, envs)
+        cells = self._view_cells.view(-1).index_select(0, slot)  # flattened x * 28 + y
+        flat = cells + envs * (GRID_SIZE * GRID_SIZE)
+        packed = self._noise.view(-1).index_select(0, flat)[:, None]
+        packed, colours, live = self._draw(envs, cells[:, None], packed)
+        self._noise.view(-1).index_copy_(0, flat, packed.view(-1))
+        colour_index = shown * 3 + 1
+        old = image.index_select(0, colour_index)
+        image.index_copy_(0, colour_index, torch.where(live.view(-1), colours.view(-1), old))
+        return obs
+
+    def sync_noise(self, indices: Any = None) -> None:
+        """Draw every live tile of envs ``indices`` (default: all) up to the current step and
+        write the colours into ``grid`` (see the class docstring).
+
+        Raises:
+            ValueError: a bad index (see ``set_next_params``); nothing is drawn.
+        """
+        index = self._all_envs if indices is None else self._check_indices(indices)
+        self._sync(index)
+
+    def render(self, index: int = 0) -> np.ndarray:  # type: ignore[override]
+        """``BatchedGridEnv.render`` of env ``index``, after ``sync_noise`` of that env."""
+        if isinstance(index, int | np.integer) and 0 <= index < self.num_envs:
+            self.sync_noise([int(index)])
+        return super().render(index)  # which rejects a bad index
+
+    def _sync(self, index: torch.Tensor) -> None:
+        """``sync_noise`` of envs ``index`` (checked)."""
+        k, cells = len(index), GRID_SIZE * GRID_SIZE
+        packed = self._noise.index_select(0, index)
+        packed, colours, live = self._draw(index, self._every_cell.expand(k, -1), packed)
+        self._noise.index_copy_(0, index, packed)
+        plane = self.grid[:, 1].reshape(self.num_envs, cells).index_select(0, index)
+        plane = torch.where(live, colours, plane)
+        self.grid[:, 1].index_copy_(0, index, plane.view(k, GRID_SIZE, GRID_SIZE))
+
+    def _draw(
+        self, rows: torch.Tensor, cells: torch.Tensor, packed: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Draw tiles up to their env's current step: ``packed`` ``(k, m)`` is the lazy state
+        (``clock << 3 | colour``, see the class docstring) of cells ``cells`` (int32, flattened
+        ``x * 28 + y``) of envs ``rows``. Returns the new state, the colours (uint8) and which
+        tiles are live."""
+        clock = packed >> _COLOUR_BITS
+        live = clock != _NOT_LIVE_CLOCK
+        now = self.step_count.index_select(0, rows) - self._clock_origin.index_select(0, rows)
+        steps = (now.to(torch.int16)[:, None] - clock).clamp_(min=0)  # 0 where not live
+        colours = (packed & _COLOUR_MASK).to(torch.uint8)
+        colours = self._advance_colours(rows, cells, colours, steps)
+        packed = clock.add_(steps).bitwise_left_shift_(_COLOUR_BITS).bitwise_or_(colours)
+        return packed, colours, live
+
+    def _advance_colours(
+        self, rows: torch.Tensor, cells: torch.Tensor, colours: torch.Tensor, steps: torch.Tensor
     ) -> torch.Tensor:
-        """One step of noise for every env's slots ``(num_envs, L)``: slot ``j`` of env ``i`` is
-        cell ``cells[i, j]`` (flattened ``x * 28 + y``), coloured ``colours[i, j]`` (uint8), a
-        live tile where ``live[i, j]``; returns the slots' colours after the step (unchanged
-        where not live)."""
-        env_prob = self.params[:, 3].float()
-        # The same float32 quotient per env as per tile: one division per env, not per tile.
-        env_scale = ((NUM_COLOURS - 1) / env_prob.clamp(min=1e-12))[:, None]
-        draws = self._rand(*cells.shape)
-        # Given a change (draw < p), floor(draw * 5 / p) is uniform on 0..4: the shift minus one.
-        changes = (draws < env_prob[:, None]).logical_and_(live)
-        shift = draws.mul_(env_scale).clamp_(max=4).to(torch.uint8)
+        """The noise: tile ``j`` of row ``i`` is cell ``cells[i, j]`` (int32, flattened
+        ``x * 28 + y``) of env ``rows[i]``, coloured ``colours[i, j]`` (uint8), to be drawn
+        ``steps[i, j]`` steps on (int16; 0 where the tile is not live or up to date). Returns its
+        colours after them (uint8; one uniform per tile, see the class docstring)."""
+        width = self._change_prob.shape[1]
+        where = steps + (rows.to(torch.int32) * width)[:, None]
+        change = self._change_prob.view(-1).index_select(0, where.view(-1)).view(steps.shape)
+        draws = self._rand(*steps.shape)
+        changes = draws < change
+        # Given a change (draw < c), floor(5 * draw / c) is uniform on 0..4: the shift minus one.
+        shift = draws.mul_(NUM_COLOURS - 1).div_(change.clamp_(min=1e-30))
+        shift = shift.clamp_(max=NUM_COLOURS - 2).to(torch.uint8)
         # shift + 1 where the tile changes, else 0; then round the wheel. Arithmetic rather than
-        # torch.where, which is ~5× slower on uint8 on this CPU build.
+        # torch.where, which is ~5x slower on uint8 on this CPU build.
         moved = shift.add_(1).mul_(changes).add_(colours)
         return moved.sub_((moved >= NUM_COLOURS).to(torch.uint8).mul_(NUM_COLOURS))
 
-    def _set_live(self, index: torch.Tensor, live: torch.Tensor) -> None:
-        """Make ``live`` (``(k, cells)`` bool) the live tiles of envs ``index``, and list them:
-        row ``i`` of ``_live_cells`` holds env ``i``'s live cells ascending, then the others."""
+    def _start_noise(self, index: torch.Tensor, live: torch.Tensor) -> None:
+        """New episodes in envs ``index``: ``live`` (``(k, cells)`` bool) their live tiles, each
+        colour (``grid``'s) drawn at step 0, and their change probabilities tabulated."""
+        k, cells = len(index), GRID_SIZE * GRID_SIZE
         self.noise_live.index_copy_(0, index, live)
-        order = torch.sort((~live).to(torch.uint8), dim=1, stable=True).indices
-        self._live_cells.index_copy_(0, index, order)
-        self._live_count.index_copy_(0, index, live.sum(dim=1, dtype=torch.int16))
+        colours = self.grid.index_select(0, index)[:, 1].reshape(k, cells).to(torch.int16)
+        self._noise.index_copy_(0, index, torch.where(live, colours, _NOT_LIVE))
+        self._clock_origin.index_copy_(0, index, self.step_count.index_select(0, index))
+        longest = int(self.max_steps.index_select(0, index).max())
+        self._long_episodes |= longest >= _MAX_CLOCK
+        width = min(longest, _MAX_CLOCK) + 1
+        if width > self._change_prob.shape[1]:  # a longer episode: widen every env's table
+            self._change_prob = change_probabilities(self.params[:, 3], width)
+        else:
+            table = change_probabilities(self.params.index_select(0, index)[:, 3], width)
+            self._change_prob[:, :width].index_copy_(0, index, table)
 
     def _after_step(
         self, actions: torch.Tensor, reward: torch.Tensor, terminated: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        width = int(self._live_count.max())
-        if width:
-            cells = self._live_cells[:, :width]
-            live = self._slot[:width][None, :] < self._live_count[:, None]
-            plane = self.grid[:, 1].view(self.num_envs, GRID_SIZE * GRID_SIZE)
-            new = self._noisy_colours(cells, torch.gather(plane, 1, cells), live)
-            plane.scatter_(1, cells, new.to(torch.uint8))
-        opening = self._opening.nonzero().squeeze(1)
-        if len(opening):  # the opened box's room stops, after this step's noise
+        if self._long_episodes:  # keep clocks below 2**12: restart them every 4094 steps
+            late = (self.step_count - self._clock_origin) >= _MAX_CLOCK
+            if bool(late.any()):
+                self._restart_clocks(late.nonzero().squeeze(1))
+        if bool(self._opening.any()):  # the opened box's room stops, after this step's noise
+            opening = self._opening.nonzero().squeeze(1)
+            self._sync(opening)
             rooms = self._opening_room.index_select(0, opening)
             frozen = self.room_map.index_select(0, opening) == rooms[:, None]
-            self._set_live(opening, self.noise_live.index_select(0, opening) & ~frozen)
+            live = self.noise_live.index_select(0, opening) & ~frozen
+            self.noise_live.index_copy_(0, opening, live)
+            packed = self._noise.index_select(0, opening)
+            self._noise.index_copy_(0, opening, torch.where(frozen, _NOT_LIVE, packed))
         return reward, terminated
+
+    def _restart_clocks(self, index: torch.Tensor) -> None:
+        """Draw every live tile of envs ``index`` up to now, and make now their clocks' origin."""
+        self._sync(index)
+        packed = self._noise.index_select(0, index)
+        live = (packed >> _COLOUR_BITS) != _NOT_LIVE_CLOCK
+        self._noise.index_copy_(0, index, torch.where(live, packed & _COLOUR_MASK, packed))
+        self._clock_origin.index_copy_(0, index, self.step_count.index_select(0, index))
