@@ -132,6 +132,10 @@ class MixtureFit:
         return fit
 
 
+class GMMFitWarning(UserWarning):
+    """Every candidate mixture of a refit failed; the teacher kept its previous mixture."""
+
+
 def fit_best_mixture(
     rows: np.ndarray,
     component_counts: range,
@@ -244,6 +248,8 @@ class GMMTeacher(Teacher):
         self.gmm_init = check_choice("gmm_init", gmm_init, _INITS)
         self.mixture: MixtureFit | None = None
         self.n_fits = 0
+        #: Refits at which every candidate mixture failed (the previous mixture was kept).
+        self.failed_fits = 0
         # Derived from ``mixture`` by _prepare_sampling (never saved).
         self._interest_cdf = np.empty(0)
         self._param_means = np.empty((0, self.param_space.dim))
@@ -347,6 +353,18 @@ class GMMTeacher(Teacher):
         if mixture is not None:
             self.mixture = mixture
             self._prepare_sampling()
+        else:
+            self.failed_fits += 1
+            if self.failed_fits == 1:  # once per teacher; the metric counts every one
+                kept = "the previous mixture" if self.mixture is not None else "uniform sampling"
+                warnings.warn(
+                    f"{type(self).__name__}: every candidate mixture "
+                    f"({self.min_components}–{self.max_components} components) failed to fit "
+                    f"the last {len(self._fit_rows())} episodes (degenerate covariances); "
+                    f"keeping {kept}. Counted in metrics()['failed_fits'] (teacher/failed_fits).",
+                    GMMFitWarning,
+                    stacklevel=4,
+                )
         self.n_fits += 1
 
     def _prepare_sampling(self) -> None:
@@ -366,6 +384,7 @@ class GMMTeacher(Teacher):
     def _gmm_state(self) -> dict[str, Any]:
         return {
             "n_fits": self.n_fits,
+            "failed_fits": self.failed_fits,
             "mixture": None if self.mixture is None else self.mixture.to_state(),
         }
 
@@ -373,6 +392,7 @@ class GMMTeacher(Teacher):
         mixture = state["mixture"]
         self.mixture = None if mixture is None else MixtureFit.from_state(mixture, n_columns)
         self.n_fits = int(state["n_fits"])
+        self.failed_fits = int(state.get("failed_fits", 0))  # absent from older states
         if self.mixture is not None:
             self._prepare_sampling()
 
@@ -380,4 +400,5 @@ class GMMTeacher(Teacher):
         return {
             "n_components": float(0 if self.mixture is None else len(self.mixture.weights)),
             "n_fits": float(self.n_fits),
+            "failed_fits": float(self.failed_fits),
         }

@@ -38,6 +38,7 @@ import io
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,6 +67,10 @@ _MANIFEST_FILE = "checkpoint.json"
 EVAL_COLUMNS = ("step", "episodes", "mastered_pct", "mean_return", "n_tasks")
 _STEP_PREFIX = "step_"
 _TEMPORARY_PREFIX = ".tmp-"
+
+
+class CorruptCheckpointWarning(UserWarning):
+    """A checkpoint folder has a manifest that is unreadable or lists missing files."""
 
 
 class NotARunError(ValueError):
@@ -378,9 +383,30 @@ class RunDir:
 
     def latest_checkpoint(self) -> Checkpoint | None:
         """The newest complete checkpoint, or ``None``. ``latest.json`` is not trusted here:
-        the folders themselves say which are complete (see the module docstring)."""
+        the folders themselves say which are complete (see the module docstring).
+
+        A newer checkpoint folder whose manifest exists but is unreadable, or lists files that
+        are missing, is passed over with a ``CorruptCheckpointWarning`` naming it (a folder
+        without a manifest is a write or a prune that a crash cut short: passed over quietly).
+        """
         checkpoints = self.checkpoints()
-        return checkpoints[-1] if checkpoints else None
+        latest = checkpoints[-1] if checkpoints else None
+        root = self.checkpoints_dir
+        if root.is_dir():
+            newest_step = -1 if latest is None else latest.step
+            for folder in sorted(root.iterdir()):
+                if not folder.name.startswith(_STEP_PREFIX):
+                    continue
+                problem = _checkpoint_problem(folder)
+                if problem is not None and _folder_step(folder) > newest_step:
+                    fallback = "no checkpoint" if latest is None else latest.path.name
+                    warnings.warn(
+                        f"checkpoint {folder} is corrupt ({problem}); resuming from "
+                        f"{fallback} instead",
+                        CorruptCheckpointWarning,
+                        stacklevel=2,
+                    )
+        return latest
 
     def _prune(self, keep: int) -> None:
         for checkpoint in self.checkpoints()[:-keep]:
@@ -458,6 +484,30 @@ def write_csv_atomically(
 def _printable_eval_row(row: dict[str, float]) -> dict[str, float | int]:
     counts = ("step", "episodes", "n_tasks")  # written as integers
     return {key: int(value) if key in counts else value for key, value in row.items()}
+
+
+def _folder_step(folder: Path) -> int:
+    """The step a checkpoint folder's name says (``-1`` when it says none)."""
+    try:
+        return int(folder.name[len(_STEP_PREFIX) :])
+    except ValueError:
+        return -1
+
+
+def _checkpoint_problem(folder: Path) -> str | None:
+    """Why a checkpoint folder with a manifest cannot be used; ``None`` when it can, or when it
+    has no manifest at all (an interrupted write or prune, not a corruption)."""
+    manifest_path = folder / _MANIFEST_FILE
+    if not manifest_path.exists():
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        files = [str(name) for name in manifest["files"]]
+        int(manifest["step"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return f"unreadable {_MANIFEST_FILE}: {error}"
+    missing = [name for name in files if not (folder / name).is_file()]
+    return f"missing {', '.join(missing)}" if missing else None
 
 
 def _read_checkpoint(folder: Path) -> Checkpoint | None:

@@ -146,3 +146,24 @@ def test_covar_gmm_samples_where_score_rises_with_time():
         absolute.update(params, score + 0.01 * rng.standard_normal())
     samples = np.array([absolute.sample() for _ in range(2000)])
     assert np.mean(samples[:, 0] > 0.35) > 0.5  # the larger, worsening region now counts too
+
+
+def test_failed_refits_warn_once_and_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When every candidate mixture fails, the teacher says so (a warning, then a metric)
+    instead of silently keeping what it had."""
+    import teachgym.teachers.gmm as gmm_module
+    from teachgym import ParamSpace, teachers
+
+    space = ParamSpace.from_bounds({"a": (0.0, 1.0), "b": (0.0, 1.0)})
+    teacher = teachers.make("alp-gmm", space, seed=0, fit_rate=20, max_components=3)
+    monkeypatch.setattr(gmm_module, "fit_best_mixture", lambda *args, **kwargs: None)
+    rng = np.random.default_rng(0)
+    with pytest.warns(gmm_module.GMMFitWarning, match="failed to fit") as caught:
+        for _ in range(400):
+            teacher.update(teacher.sample(), float(rng.random()))
+    assert len(caught) == 1
+    metrics = teacher.metrics()
+    assert metrics["failed_fits"] == metrics["n_fits"] > 1
+    restored = teachers.make("alp-gmm", space, seed=1, fit_rate=20, max_components=3)
+    restored.load_state_dict(teacher.state_dict())
+    assert restored.metrics()["failed_fits"] == metrics["failed_fits"]

@@ -29,7 +29,8 @@ class NearBest(Teacher):
         if self.best_params is None or self.rng.random() < self.random_ratio:
             return self.param_space.sample(self.rng)
         span = self.param_space.high - self.param_space.low
-        return self.best_params + self.spread * span * self.rng.standard_normal(len(span))
+        draw = self.best_params + self.spread * span * self.rng.standard_normal(len(span))
+        return self.param_space.clip(draw)  # a Gaussian draw must be kept inside the bounds
 
     def _update(self, params: np.ndarray, score: float) -> None:
         if score > self.best_score:

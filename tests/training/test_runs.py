@@ -97,3 +97,28 @@ def test_eval_rows_round_trip(tmp_path: Path) -> None:
     assert text[0] == "step,episodes,mastered_pct,mean_return,n_tasks"
     assert text[2] == "512,9,12.0,3.25,50"
     assert run.read_eval_rows() == rows
+
+
+@pytest.mark.parametrize("damage", ["garbage manifest", "missing file"])
+def test_resume_names_a_corrupt_newest_checkpoint_it_passes_over(
+    tmp_path: Path, damage: str
+) -> None:
+    import warnings
+
+    from teachgym.training.runs import CorruptCheckpointWarning
+
+    run = RunDir.create(tmp_path / "run", {})
+    older = run.save_checkpoint(100, write_files("model.zip"), keep=3)
+    newer = run.save_checkpoint(200, write_files("model.zip"), keep=3)
+    if damage == "garbage manifest":
+        newer.manifest_file.write_text("{not json")
+    else:
+        (newer.path / "model.zip").unlink()
+    with pytest.warns(CorruptCheckpointWarning, match=newer.path.name) as caught:
+        assert run.latest_checkpoint() == older
+    assert older.path.name in str(caught[0].message)
+    # An intact run, or a folder a crash left without a manifest, gives no warning.
+    newer.manifest_file.unlink()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CorruptCheckpointWarning)
+        assert run.latest_checkpoint() == older
