@@ -48,6 +48,7 @@ def test_offer_adds_and_replaces_by_score_then_length() -> None:
     assert archive.offer((1,), 0.0, 8, np.arange(8), "c"), "shorter, same score: replaces"
     assert archive.offer((1,), 1.0, 30, np.arange(30), "d"), "higher score: replaces"
     assert not archive.offer((1,), 0.5, 2, np.arange(2), "e"), "lower score: kept"
+    assert not archive.offer((1,), 1.0, 30, np.arange(30), "f"), "same score and length: kept"
     assert len(archive) == 1
     assert (archive.score[0], archive.length[0], archive.snapshots[0]) == (1.0, 30, "d")
 
@@ -89,11 +90,16 @@ def test_archive_arrays_round_trip() -> None:
     archive.offer((1, 2), 0.5, 3, np.array([0, 1, 2]), None, parent=-1)
     archive.offer(b"\x00\x07", 1.0, 1, np.array([2]), None, terminal=True, parent=0)
     archive.seen[:2] = [4, 5]
+    archive.chosen[:2] = [3, 1]  # the 2019 selection weights read these two as well
+    archive.chosen_since_new[:2] = [2, 0]
     arrays, keys = archive.to_arrays()
-    copy = Archive.from_arrays(arrays, keys)
+    copy = Archive.from_arrays(arrays, keys, selection="2019")
     assert copy.keys == archive.keys
     assert [a.tolist() for a in copy.actions] == [[0, 1, 2], [2]]
     assert copy.seen[:2].tolist() == [4, 5]
+    assert copy.chosen[:2].tolist() == [3, 1]
+    assert copy.chosen_since_new[:2].tolist() == [2, 0]
+    assert copy.score[:2].tolist() == [0.5, 1.0] and copy.length[:2].tolist() == [3, 1]
     assert copy.terminal[:2].tolist() == [False, True]
     assert key_from_json(json.loads(json.dumps(key_to_json(b"\x01")))) == b"\x01"
     with pytest.raises(TypeError, match="tuples of ints or bytes"):

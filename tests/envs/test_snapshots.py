@@ -482,3 +482,19 @@ def test_copying_grid_and_obj_separately_would_break_the_task(env_id, seed):
     assert (carried.type, carried.color) == target  # it did pick up "the" ball...
     assert carried is not base.obj  # ...but a copy of it
     assert not terminated and total == 0
+
+
+@pytest.mark.parametrize("env_id", ["teachgym/GridNavigation-v0", "teachgym/NoisyRooms-v0"])
+def test_restoring_a_snapshot_keeps_the_params_queued_after_it(env_id: str) -> None:
+    """The pending slot is the teacher's channel to the next episode, not episode state: a
+    curriculum that queued params after a snapshot must not lose them when it is restored."""
+    env = gym.make(env_id).unwrapped
+    env.set_next_params(env.param_space.sample(np.random.default_rng(2)))
+    env.reset(seed=0)  # uses the slot, which is now empty: the snapshot sees an empty slot
+    state = env.get_state()
+    queued = env.param_space.sample(np.random.default_rng(3))
+    env.set_next_params(queued)
+    env.step(2)
+    env.set_state(state)
+    _, info = env.reset(seed=1)
+    np.testing.assert_array_equal(info["params"], queued)
