@@ -128,12 +128,12 @@ def run(args: argparse.Namespace) -> int:
         else:
             if args.model is None or args.env is None:
                 raise UsageError("give a RUN_DIR, or both --model FILE.zip and --env ENV")
-            model = load_model(str(args.model), args.algo or "ppo", device=args.device)
+            model, obs_wrapper = _load_model_file(args, load_model)
             result = evaluate(
                 model,
                 args.env,
                 env_kwargs=dict(args.env_kwargs),
-                obs_wrapper=args.obs_wrapper or "auto",
+                obs_wrapper=obs_wrapper,
                 kind=args.kind or "uniform",
                 episodes=args.episodes or 1,
                 n_envs=args.n_envs,
@@ -158,3 +158,24 @@ def run(args: argparse.Namespace) -> int:
     print_evaluation(result)
     print(f"Per-task returns written to {', '.join(str(path) for path in written)}")
     return 0
+
+
+def _load_model_file(args: argparse.Namespace, load_model: Any) -> tuple[Any, str]:
+    """``--model``'s model and the observation wrapper it reads: a ``BatchedPPO`` save (the
+    batched backend's ``model.zip``, recognised by its content) reads MiniGrid's own ``Dict``
+    (``none``); anything else is loaded as the stable-baselines3 ``--algo``."""
+    from teachgym.agents.ppo import BatchedPPO
+    from teachgym.agents.sb3 import resolve_device
+
+    try:
+        model = BatchedPPO.load(args.model, device=resolve_device(args.device))
+    except ValueError:  # not a BatchedPPO file: an SB3 one (or an error SB3 explains)
+        return load_model(str(args.model), args.algo or "ppo", device=args.device), (
+            args.obs_wrapper or "auto"
+        )
+    if args.obs_wrapper not in (None, "none"):
+        raise UsageError(
+            f"{args.model} is a batched-backend PPO, which reads MiniGrid's own observations; "
+            f"drop --obs {args.obs_wrapper}"
+        )
+    return model, "none"

@@ -76,6 +76,11 @@ def test_a_batched_run_writes_the_same_run_folder(tmp_path: Path) -> None:
     # The saved model evaluates on the MiniGrid-based test set as the trainer did.
     again = evaluate_run(run.path, n_envs=4, vec_env="dummy")
     assert again.mastered_pct == pytest.approx(summary["final_evaluation"]["mastered_pct"])
+    # So does `teachgym eval --model`, which recognises a batched-backend model file.
+    out = tmp_path / "eval.json"
+    argv = ["eval", "--model", str(run.final_model_file), "--env", ENV, "--n-envs", "4"]
+    assert main([*argv, "--vec-env", "dummy", "--out", str(out), "--no-progress"]) == 0
+    assert json.loads(out.read_text())["mastered_pct"] == pytest.approx(again.mastered_pct)
 
 
 def test_resume_continues_the_books_and_the_schedule(tmp_path: Path) -> None:
