@@ -265,8 +265,16 @@ def evaluate(
         make_one = env_factory(
             env_id, obs=obs_wrapper, env_kwargs=env_kwargs, imports=tuple(imports)
         )
-        vector_class = AsyncVectorEnv if vec_env == "subproc" and width > 1 else SyncVectorEnv
-        envs = vector_class([make_one] * width, autoreset_mode=AutoresetMode.DISABLED)
+        if vec_env == "subproc" and width > 1:
+            # Shared memory holds fixed-size arrays only: other observations (MiniGrid's own
+            # Dict, obs="none", has its mission text) travel through the pipes instead.
+            envs: AsyncVectorEnv | SyncVectorEnv = AsyncVectorEnv(
+                [make_one] * width,
+                autoreset_mode=AutoresetMode.DISABLED,
+                shared_memory=_fits_shared_memory(probe.observation_space),
+            )
+        else:
+            envs = SyncVectorEnv([make_one] * width, autoreset_mode=AutoresetMode.DISABLED)
         try:
             with (
                 _limit_torch_threads(torch_threads),
@@ -329,6 +337,22 @@ def _play(
                 returns[job] = sums[slot]
                 episode_done()
             observations = start(slot)
+
+
+def _fits_shared_memory(space: gym.Space[Any]) -> bool:
+    """Whether Gymnasium's shared memory can carry ``space``'s observations: fixed-size arrays
+    (``Box``, ``Discrete``, ``MultiDiscrete``, ``MultiBinary``) and ``Dict``/``Tuple`` of them;
+    not text (MiniGrid's ``MissionSpace``) or other custom spaces."""
+    spaces_ = gym.spaces
+    if isinstance(
+        space, spaces_.Box | spaces_.Discrete | spaces_.MultiDiscrete | spaces_.MultiBinary
+    ):
+        return True
+    if isinstance(space, spaces_.Dict):
+        return all(_fits_shared_memory(sub) for sub in space.spaces.values())
+    if isinstance(space, spaces_.Tuple):
+        return all(_fits_shared_memory(sub) for sub in space.spaces)
+    return False
 
 
 @contextlib.contextmanager

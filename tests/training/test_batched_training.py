@@ -185,3 +185,16 @@ def test_an_env_without_a_batched_version_is_named_with_those_that_have_one(
 def test_unknown_backend_lists_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_code(["train", ENV, "--backend", "jax"]) == 2
     assert "batched" in capsys.readouterr().err
+
+
+def test_a_batched_model_evaluates_on_subprocess_envs() -> None:
+    """MiniGrid's own observations carry text, which Gymnasium's shared memory cannot hold:
+    the evaluation's sub-processes send them through their pipes instead."""
+    from teachgym.training.evaluation import evaluate
+
+    model = BatchedPPO(None, PPO, seed=0)
+    tasks = np.array([[5.0, 0.0, 0.0, 0.0], [6.0, 0.5, 0.0, 0.0], [7.0, 1.0, 0.1, 0.0]])
+    kwargs = {"obs_wrapper": "none", "tasks": tasks, "n_envs": 2}
+    in_subprocesses = evaluate(model, ENV, vec_env="subproc", **kwargs)  # type: ignore[arg-type]
+    in_process = evaluate(model, ENV, vec_env="dummy", **kwargs)  # type: ignore[arg-type]
+    np.testing.assert_array_equal(in_subprocesses.returns, in_process.returns)
