@@ -13,6 +13,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from teachgym.agents.go_explore import (
     DownscaledCell,
@@ -21,6 +22,7 @@ from teachgym.agents.go_explore import (
     MontezumaCell,
     make_go_explore_env,
 )
+from teachgym.agents.go_explore import plots as go_explore_plots
 from teachgym.agents.go_explore.cells import downscale, grey_frame, montezuma_features
 from teachgym.agents.go_explore.plots import (
     montezuma_room_position,
@@ -29,6 +31,7 @@ from teachgym.agents.go_explore.plots import (
     plot_rooms,
 )
 from teachgym.envs.snapshots import AtariSnapshotWrapper, with_snapshots
+from teachgym.state_io import save_figure
 
 MONTEZUMA = "ALE/MontezumaRevenge-v5"
 NOOP, RIGHT, LEFT, DOWN = 0, 3, 4, 5  # Montezuma's full action set
@@ -220,6 +223,19 @@ def _is_png(path: Path) -> bool:
     return path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.fixture
+def saved(monkeypatch: pytest.MonkeyPatch) -> list[Figure]:
+    """The figures the plot functions hand to ``save_figure``, in order (still written)."""
+    figures: list[Figure] = []
+
+    def keep_and_save(figure: Figure, path: Any) -> Path:
+        figures.append(figure)
+        return save_figure(figure, path)
+
+    monkeypatch.setattr(go_explore_plots, "save_figure", keep_and_save)
+    return figures
+
+
 @pytest.fixture(scope="module")
 def grid_agent() -> GoExplore:
     agent = GoExplore("MiniGrid-Empty-5x5-v0", cell_fn=MiniGridCell(), seed=0,
@@ -227,23 +243,68 @@ def grid_agent() -> GoExplore:
     return agent.explore(500)
 
 
-def test_plot_progress_writes_pngs(grid_agent: GoExplore, tmp_path: Path) -> None:
-    history = grid_agent.stats.history
-    assert _is_png(plot_progress(history, tmp_path / "one.png"))
-    runs: list[tuple[str, Any]] = [("seed 0", history), ("seed 1", history[: len(history) // 2])]
+def test_plot_progress_draws_archive_size_and_best_score_per_run(
+    grid_agent: GoExplore, tmp_path: Path, saved: list[Figure]
+) -> None:
+    history = np.asarray(grid_agent.stats.history, dtype=np.float64)
+    assert len(history) >= 5 and history[-1, 3] == grid_agent.best_score > 0
+    assert _is_png(plot_progress(grid_agent.stats.history, tmp_path / "one.png"))
+    cells_axis, score_axis = saved[-1].axes
+    assert (cells_axis.get_title(), score_axis.get_title()) == ("Archive size", "Best score")
+    assert (cells_axis.get_ylabel(), score_axis.get_ylabel()) == ("cells in archive", "best score")
+    (cells,), (score,) = cells_axis.get_lines(), score_axis.get_lines()
+    np.testing.assert_array_equal(cells.get_xdata(), history[:, 0])
+    np.testing.assert_array_equal(cells.get_ydata(), history[:, 2])
+    np.testing.assert_array_equal(score.get_ydata(), history[:, 3])
+    assert score_axis.get_legend() is None  # one unlabelled run
+
+    half = grid_agent.stats.history[: len(history) // 2]
+    runs: list[tuple[str, Any]] = [("seed 0", grid_agent.stats.history), ("seed 1", half)]
     assert _is_png(plot_progress(runs, tmp_path / "two.png", steps="num_timesteps_from_reset"))
+    cells_axis, score_axis = saved[-1].axes
+    assert [line.get_label() for line in score_axis.get_lines()] == ["seed 0", "seed 1"]
+    assert [len(line.get_xdata()) for line in cells_axis.get_lines()] == [
+        len(history),
+        len(history) // 2,
+    ]
+    np.testing.assert_array_equal(cells_axis.get_lines()[0].get_xdata(), history[:, 1])
+    assert cells_axis.get_xlabel() == "env steps, counting returns from reset"
+    assert score_axis.get_legend() is not None
     with pytest.raises(ValueError, match="steps"):
         plot_progress(history, tmp_path / "bad.png", steps="frames")  # type: ignore[arg-type]
 
 
-def test_plot_cell_map_writes_a_png(grid_agent: GoExplore, tmp_path: Path) -> None:
+def test_plot_cell_map_counts_every_archive_cell_at_its_position(
+    grid_agent: GoExplore, tmp_path: Path, saved: list[Figure]
+) -> None:
     state_before = grid_agent.env.unwrapped.agent_pos  # type: ignore[attr-defined]
     assert _is_png(plot_cell_map(grid_agent, tmp_path / "cells.png"))
     assert grid_agent.env.unwrapped.agent_pos == state_before, "drawn from a fresh env"  # type: ignore[attr-defined]
+    axis = saved[-1].axes[0]
+    _, counts = axis.get_images()  # the start layout, then the cell counts over it
+    expected = np.zeros((5, 5))
+    for key in grid_agent.archive.keys:
+        expected[key[1], key[0]] += 1  # type: ignore[index]
+    np.testing.assert_array_equal(counts.get_array().filled(0), expected)
+    assert sum(int(text.get_text()) for text in axis.texts) == len(grid_agent.archive)
+    assert axis.get_title() == f"MiniGrid-Empty-5x5-v0: {len(grid_agent.archive)} cells"
 
 
-def test_plot_rooms(explored: tuple[GoExplore, GoExplore], tmp_path: Path) -> None:
-    assert _is_png(plot_rooms(explored[0], tmp_path / "rooms.png"))
+def test_plot_rooms_counts_the_cells_of_each_room(
+    explored: tuple[GoExplore, GoExplore], tmp_path: Path, saved: list[Figure]
+) -> None:
+    agent = explored[0]
+    assert _is_png(plot_rooms(agent, tmp_path / "rooms.png"))
+    axis = saved[-1].axes[0]
+    (image,) = axis.get_images()
+    grid = np.asarray(image.get_array(), dtype=np.float64)
+    rooms = {key[1] for key in agent.archive.keys}  # type: ignore[index]
+    assert np.nansum(grid) == len(agent.archive)
+    assert np.count_nonzero(~np.isnan(grid)) == len(rooms)
+    for room in rooms:
+        count = sum(key[1] == room for key in agent.archive.keys)  # type: ignore[index]
+        assert grid[montezuma_room_position(room)] == count
+    assert axis.get_title().startswith(f"Montezuma's Revenge: {len(rooms)} rooms")
     assert montezuma_room_position(1) == (0, 4), "the first room is the top of the pyramid"
     assert montezuma_room_position(15) == (3, 0)
     with pytest.raises(ValueError, match="rooms 0 to 23"):

@@ -10,11 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.stats
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 pytest.importorskip("rliable", reason='needs the stats extra: pip install "teachgym[stats]"')
 
+from teachgym import state_io
 from teachgym.bench import stats
+from teachgym.state_io import save_figure
 
 REPS = 200
 
@@ -178,7 +181,16 @@ def test_a_missing_rliable_names_the_install_command(monkeypatch: pytest.MonkeyP
 # ---------------------------------------------------------------------------- figures
 
 
-def test_the_three_figures_are_written(tmp_path: Path) -> None:
+def test_the_written_figures_show_the_results_passed_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved: dict[str, Figure] = {}
+
+    def keep_and_save(figure: Figure, path: Any) -> Path:
+        saved[Path(path).name] = figure
+        return save_figure(figure, path)
+
+    monkeypatch.setattr(state_io, "save_figure", keep_and_save)
     values = {"random": scores(0, 6, 20.0), "alp-gmm": scores(1, 6, 40.0)}
     results = stats.aggregate(values, reps=REPS, seed=0)
     improvements = {
@@ -199,8 +211,39 @@ def test_the_three_figures_are_written(tmp_path: Path) -> None:
         stats.plot_curves([2000], single, tmp_path / "single.png", title="one point"),
     ]
     for path in written:
-        assert path.is_file() and path.stat().st_size > 0
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(saved) == sorted(path.name for path in written)
+
+    iqm_panel, mean_panel = saved["intervals.png"].axes
+    assert (iqm_panel.get_title(), mean_panel.get_title()) == ("IQM", "Mean")
+    assert iqm_panel.get_xlabel() == "% mastered"
+    for bar, name in zip(iqm_panel.patches, values, strict=True):
+        low, high = results[name]["iqm_ci"]
+        assert (bar.get_x(), bar.get_width()) == pytest.approx((low, high - low))
+
+    improvement, right = saved["poi.png"].axes
+    assert improvement.get_title() == "P" and improvement.get_xlabel() == "P(X > Y)"
+    (bar,) = improvement.patches
+    low, high = improvements[("alp-gmm", "random")]["ci"]
+    assert (bar.get_x(), bar.get_width()) == pytest.approx((low, high - low))
+    assert [label.get_text() for label in improvement.get_yticklabels()] == ["alp-gmm"]
+    assert [label.get_text() for label in right.get_yticklabels()] == ["random"]
+
+    (curves,) = saved["curves.png"].axes
+    lines = curves.get_lines()
+    assert [line.get_label() for line in lines] == ["random (n=6)", "alp-gmm (n=6)"]
+    for line, name in zip(lines, values, strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), steps)
+        np.testing.assert_allclose(line.get_ydata(), curve_results[name]["iqm"])
+    assert len(curves.collections) == 2  # one shaded interval per curve
+    assert curves.get_xlabel() == "training steps"
+
+    (points,) = saved["single.png"].axes
+    assert points.get_title().startswith("one point\n")
+    dots = [line for line in points.get_lines() if line.get_marker() == "o"]  # not the caps
+    for line, name in zip(dots, values, strict=True):
+        np.testing.assert_array_equal(line.get_xdata(), [2000])
+        np.testing.assert_allclose(line.get_ydata(), single[name]["iqm"])
 
 
 def test_interval_figure_draws_one_bar_per_method_and_panel() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from teachgym.bench import ToyBenchConfig, ToyStudent, bench_toy, run_toy, toy_checkpoints
 from teachgym.spaces import ParamSpace
-from teachgym.teachers import Teacher, registry
+from teachgym.teachers import RandomTeacher, Teacher, registry
 
 
 def centre(cell: tuple[int, ...], cells: int = 10, useless: int = 0) -> list[float]:
@@ -213,9 +214,30 @@ def test_run_toy_is_deterministic() -> None:
     assert first.mastered[0] == 0.0
     assert first.mastered[-1] > 0.0  # 16 cells: random makes some progress
     assert first.episodes == 3000
-    assert first.teacher_cpu_s >= 0.0
     other_seed = run_toy("random", **{**kwargs, "seed": 4})
     assert other_seed.mastered != first.mastered
+
+
+def test_teacher_cpu_time_counts_the_teachers_calls_and_not_the_students(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A fake CPU clock that only the patched calls advance: 1 s per teacher sample, 10 s per
+    # update, 1000 s per student episode. The measured total must be exactly the teacher's.
+    clock = [0.0]
+
+    def ticking(method: Any, seconds: float) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            clock[0] += seconds
+            return method(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(time, "process_time", lambda: clock[0])
+    monkeypatch.setattr(RandomTeacher, "sample", ticking(RandomTeacher.sample, 1.0))
+    monkeypatch.setattr(RandomTeacher, "update", ticking(RandomTeacher.update, 10.0))
+    monkeypatch.setattr(ToyStudent, "episode", ticking(ToyStudent.episode, 1000.0))
+    result = run_toy("random", seed=0, episodes=50, checkpoint_every=20, cells=4)
+    assert result.teacher_cpu_s == pytest.approx(50 * (1.0 + 10.0))
 
 
 def test_run_toy_oracle_progresses_with_teacher_kwargs() -> None:
@@ -253,7 +275,6 @@ def check_schema(results: dict, config: ToyBenchConfig) -> None:
             assert len(per_seed) == len(entry["checkpoints"])
             assert all(isinstance(value, float) and 0 <= value <= 100 for value in per_seed)
         assert isinstance(entry["teacher_cpu_s_per_1k"], float)
-        assert entry["teacher_cpu_s_per_1k"] >= 0
     assert json.loads(json.dumps(results)) == results
 
 

@@ -23,10 +23,18 @@ def test_curriculum_teacher_beats_random_on_a_short_toy_run(name):
 
 
 def test_alp_gmm_ignores_useless_dimensions_better_than_random():
+    # Two useless dimensions: over seeds 0-3 ALP-GMM masters 11-13% of the cells at 6,000
+    # episodes and uniform sampling none, so every seed must clear a 5-point margin.
     episodes = 6000
-    alp = run_toy("alp-gmm", seed=0, episodes=episodes, useless_dims=2).mastered[-1]
-    uniform = run_toy("random", seed=0, episodes=episodes, useless_dims=2).mastered[-1]
-    assert alp > uniform
+    seeds = range(4)
+    alp = [
+        run_toy("alp-gmm", seed=s, episodes=episodes, useless_dims=2).mastered[-1] for s in seeds
+    ]
+    uniform = [
+        run_toy("random", seed=s, episodes=episodes, useless_dims=2).mastered[-1] for s in seeds
+    ]
+    assert min(alp) >= 5.0
+    assert min(alp) > max(uniform) + 5.0
 
 
 def test_custom_teacher_example_keeps_the_contract():

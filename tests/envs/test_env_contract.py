@@ -153,12 +153,25 @@ def test_rgb_array_render_is_an_image(env_id):
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
-def test_human_render_opens_a_pygame_window(env_id, monkeypatch):
+def test_human_render_draws_each_step_into_a_pygame_window_that_close_closes(env_id, monkeypatch):
+    import pygame
+
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
     env = gym.make(env_id, render_mode="human")
     env.reset(seed=0)
-    env.step(env.action_space.sample())
+    window = pygame.display.get_surface()
+    assert window is not None, "reset opened no window"
+    first = pygame.surfarray.array3d(window)
+    assert len(np.unique(first.reshape(-1, 3), axis=0)) > 5  # a scene, not a blank window
+    env.action_space.seed(0)
+    frames = []
+    for _ in range(10):  # enough steps to move, turn or scroll whatever the first actions do
+        env.step(env.action_space.sample())
+        frames.append(pygame.surfarray.array3d(pygame.display.get_surface()))
+    assert frames[-1].shape == first.shape
+    assert any(not np.array_equal(frame, first) for frame in frames), "steps redrew nothing"
     env.close()
+    assert pygame.display.get_surface() is None
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)

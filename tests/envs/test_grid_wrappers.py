@@ -124,7 +124,9 @@ def one_torch_thread():
 
 @pytest.mark.parametrize("obs", sorted(OBS_WRAPPERS))
 @pytest.mark.parametrize("env_id", ENV_IDS[:2])
-def test_ppo_trains_on_each_wrapped_family(env_id, obs, one_torch_thread):
+def test_ppo_runs_on_each_wrapped_family_and_acts_in_its_action_space(
+    env_id, obs, one_torch_thread
+):
     env = make_env(env_id, obs=obs)
     policy = "CnnPolicy" if obs == "rgb" else "MlpPolicy"
     policy_kwargs = (
@@ -143,6 +145,47 @@ def test_ppo_trains_on_each_wrapped_family(env_id, obs, one_torch_thread):
     model.learn(256)
     action, _ = model.predict(env.reset(seed=0)[0], deterministic=True)
     assert env.action_space.contains(int(action))
+
+
+EASY_ROOM = {"room_size": 5, "goal_distance": 0.5, "wall_density": 0.0, "lava_density": 0.0}
+
+
+def _greedy_returns(model: PPO, env: gym.Env, seeds: range) -> np.ndarray:
+    returns = []
+    for seed in seeds:
+        observation, _ = env.reset(seed=seed)
+        total, done = 0.0, False
+        while not done:
+            action, _ = model.predict(observation, deterministic=True)
+            observation, reward, terminated, truncated, _ = env.step(int(action))
+            total, done = total + float(reward), terminated or truncated
+        returns.append(total)
+    return np.array(returns)
+
+
+def test_ppo_learns_to_reach_the_goal_of_an_easy_wrapped_room(one_torch_thread):
+    # A 3 × 3 interior, goal two steps away, no walls or lava: 8,192 steps of PPO (~6 s) take
+    # the greedy policy from reaching the goal in at most a third of 20 held-out layouts to
+    # nearly all of them (seeds 0-3 of PPO all reached 20/20 when this was written).
+    env = make_env("teachgym/GridNavigation-v0", obs="flat", params=EASY_ROOM)
+    held_out = make_env("teachgym/GridNavigation-v0", obs="flat", params=EASY_ROOM)
+    model = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=256,
+        batch_size=64,
+        n_epochs=4,
+        learning_rate=1e-3,
+        policy_kwargs={"net_arch": [32]},
+        seed=0,
+        device="cpu",
+    )
+    before = _greedy_returns(model, held_out, range(1000, 1020))
+    model.learn(8192)
+    after = _greedy_returns(model, held_out, range(1000, 1020))
+    assert np.mean(before > 0) <= 0.5
+    assert np.mean(after > 0) >= 0.85
+    assert after.mean() >= before.mean() + 0.4
 
 
 def test_vec_env_reaches_the_params_slot_through_the_wrappers():

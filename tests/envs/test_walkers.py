@@ -408,9 +408,27 @@ def test_rgb_array_frames_are_400_by_600(walker):
     env.close()
 
 
-def test_human_render_works_with_the_dummy_video_driver(monkeypatch):
+def test_human_window_shows_the_rgb_array_frame_with_the_dummy_video_driver(monkeypatch):
+    import pygame
+
     monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    options = {"params": {"stump_height": 2.0}}
+    action = np.full(8, 0.5, dtype=np.float32)
     env = StumpTracks(walker="quadruped", render_mode="human")
-    env.reset(seed=0, options={"params": {"stump_height": 2.0}})
-    env.step(env.action_space.sample())
+    reference = StumpTracks(walker="quadruped", render_mode="rgb_array")
+    env.reset(seed=0, options=options)
+    reference.reset(seed=0, options=options)
+    start = pygame.surfarray.array3d(pygame.display.get_surface()).transpose(1, 0, 2)
+    for _ in range(20):
+        env.step(action)
+        reference.step(action)
+    window = pygame.surfarray.array3d(pygame.display.get_surface()).transpose(1, 0, 2)
+    frame = reference.render()
+    assert window.shape == frame.shape == (400, 600, 3)
+    # The window is the rgb_array frame but for the lidar ray, which moves on at each render
+    # call (the human env renders every step, the reference once).
+    assert np.mean(np.all(window == frame, axis=-1)) > 0.99
+    assert np.mean(np.all(window == start, axis=-1)) < 0.99, "the steps redrew nothing"
     env.close()
+    reference.close()
+    assert pygame.display.get_surface() is None

@@ -49,8 +49,25 @@ def test_fit_best_mixture_keeps_lowest_aic_and_finds_clusters():
         assert np.min(np.linalg.norm(found - centre, axis=1)) < 0.05
 
 
-def test_fit_best_mixture_skips_degenerate_candidates():
-    rows = np.zeros((20, 2))  # every point identical: no covariance to estimate
+def test_fit_best_mixture_skips_candidates_whose_fit_fails(monkeypatch):
+    rows = np.zeros((20, 2))  # two points, ten copies each: no spread inside a cluster
     rows[10:] = 1.0
     best = fit_best_mixture(rows, range(2, 5), "bic", "kmeans", random_state=0)
-    assert best is None or np.all(np.isfinite(best.means))
+    assert best is not None and len(best.weights) == 2  # reg_covar keeps the fit finite
+    np.testing.assert_allclose(best.means[np.argsort(best.means[:, 0])], [[0, 0], [1, 1]])
+    np.testing.assert_allclose(best.weights, [0.5, 0.5])
+
+    fit = _BatchedGaussianMixture.fit
+    failing: set[int] = set()
+
+    def fit_or_fail(self, X, y=None):
+        if self.n_components in failing:
+            raise ValueError("Fitting the mixture model failed (degenerate covariance)")
+        return fit(self, X, y)
+
+    monkeypatch.setattr(_BatchedGaussianMixture, "fit", fit_or_fail)
+    failing.add(2)  # the best candidate fails: the next best by BIC (3 components) is kept
+    best = fit_best_mixture(rows, range(2, 5), "bic", "kmeans", random_state=0)
+    assert best is not None and len(best.weights) == 3
+    failing.update({3, 4})
+    assert fit_best_mixture(rows, range(2, 5), "bic", "kmeans", random_state=0) is None

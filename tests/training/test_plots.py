@@ -369,10 +369,18 @@ def fake_run(folder: Path, teacher: str, seed: int, mastered: list[float]) -> No
 
 
 def test_compare_teachers_report_only_reads_the_run_folders(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("rliable")
     example = compare_teachers_module()
+    saved: dict[str, Figure] = {}
+    save_figure = state_io.save_figure
+
+    def keep_and_save(figure: Figure, path: Any) -> Path:
+        saved[Path(path).name] = figure
+        return save_figure(figure, path)
+
+    monkeypatch.setattr(state_io, "save_figure", keep_and_save)
     for seed in range(4):
         fake_run(tmp_path / f"random-s{seed}", "random", seed, [0.0, 4.0 + seed, 10.0 + seed])
         fake_run(tmp_path / f"alp-gmm-s{seed}", "alp-gmm", seed, [0.0, 20.0 + seed, 40.0 + seed])
@@ -400,6 +408,19 @@ def test_compare_teachers_report_only_reads_the_run_folders(
     assert len(results["results"]["random"]["runs"]) == 4
     for name in ("final_mastered.png", "improvement_over_random.png", "mastery_curves.png"):
         assert is_png(tmp_path / name)
+    # The pictures show these runs: final IQM bars, one IQM curve per teacher, P(> random).
+    iqm_panel = saved["final_mastered.png"].axes[0]
+    assert iqm_panel.get_xlabel() == "% of test set mastered"
+    for bar, teacher in zip(iqm_panel.patches, final, strict=True):
+        low, high = final[teacher]["iqm_ci"]
+        assert (bar.get_x(), bar.get_width()) == pytest.approx((low, high - low))
+    (axis,) = saved["mastery_curves.png"].axes
+    by_label = {line.get_label(): line for line in axis.get_lines()}
+    assert set(by_label) == {"random (n=4)", "alp-gmm (n=4)"}
+    np.testing.assert_array_equal(by_label["alp-gmm (n=4)"].get_xdata(), [0, 1000, 2000])
+    np.testing.assert_allclose(by_label["alp-gmm (n=4)"].get_ydata(), [0.0, 21.5, 41.5])
+    (bar,) = saved["improvement_over_random.png"].axes[0].patches
+    assert bar.get_x() + bar.get_width() == pytest.approx(improvement["alp-gmm"]["ci"][1])
 
     # The same folders give the same numbers (the bootstrap is seeded).
     example.main(["--report-only", "--out", str(tmp_path), "--reps", "200"])

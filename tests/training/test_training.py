@@ -25,6 +25,7 @@ from teachgym.training import (
     restore_rng_state,
     train,
 )
+from teachgym.training.plots import run_figures
 from teachgym.training.runs import RunDir
 
 torch.set_num_threads(1)
@@ -112,6 +113,19 @@ def test_train_cli_writes_a_complete_run_folder(
         assert tag in events
     for name in ("teacher_samples.png", "learning_curve.png"):
         assert (run_dir / "plots" / name).read_bytes()[:4] == b"\x89PNG"
+    # What the pictures show is this run's own data: its evaluations and sampled params.
+    figures = run_figures(run_dir)
+    mastery, _ = figures[RunDir(run_dir).learning_curve_plot].axes
+    (mastered,) = mastery.get_lines()
+    np.testing.assert_array_equal(mastered.get_xdata(), [0, 256, 512])
+    np.testing.assert_array_equal(mastered.get_ydata(), [row["mastered_pct"] for row in rows])
+    panels = [
+        axis
+        for axis in figures[RunDir(run_dir).teacher_samples_plot].axes
+        if axis.get_label() != "<colorbar>" and axis.collections
+    ]
+    samples = np.concatenate([np.asarray(axis.collections[0].get_offsets()) for axis in panels[:4]])
+    np.testing.assert_array_equal(samples, history["params"][:, :2])
     assert not (run_dir / "plots" / "mastery_map.png").exists()  # 4-D space: no map
     assert (run_dir / "final_model.zip").is_file()
 
