@@ -83,8 +83,17 @@ def resume_trainer(run_dir: str | Path, **overrides: Any) -> Trainer:
 
 
 def train(config: TrainConfig, *, command: str | None = None, progress: bool = True) -> TrainResult:
-    """Train a student in a teacher's curriculum with the config's backend (see
-    ``teachgym.training.trainer.train``, whose contract this keeps)."""
+    """Train a student in a teacher's curriculum with the config's ``backend``; write the run
+    folder (``teachgym.training.runs``).
+
+    Args:
+        config: The run's configuration.
+        command: The command line recorded in ``command.txt`` (default: this process's).
+        progress: Show a progress bar.
+
+    Raises:
+        ValueError: a bad config, found before training starts (nothing is written then).
+    """
     trainer = make_trainer(config, command=command, progress=progress)
     try:
         return trainer.learn()
@@ -101,8 +110,21 @@ def resume(
     command: str | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Continue a run of either backend from its last complete checkpoint (see
-    ``teachgym.training.trainer.resume``)."""
+    """Continue a run of either backend from its last complete checkpoint until
+    ``total_timesteps``.
+
+    Args:
+        run_dir: The run folder.
+        total_timesteps: New total (≥ the checkpoint's step); ``None`` keeps the config's.
+        device: Run on another device than the config's.
+        torch_threads: Override the config's ``torch_threads``.
+        command: Recorded in ``command.txt``.
+        progress: Show a progress bar.
+
+    Raises:
+        teachgym.training.runs.NotARunError: ``run_dir`` is not a run folder.
+        ValueError: the run has no complete checkpoint, or a bad override.
+    """
     trainer = resume_trainer(
         run_dir,
         total_timesteps=total_timesteps,

@@ -92,8 +92,6 @@ __all__ = [
     "capture_rng_state",
     "derive_seeds",
     "restore_rng_state",
-    "resume",
-    "train",
 ]
 
 _CHECKPOINT_FORMAT = 1
@@ -233,61 +231,6 @@ class TrainResult:
     evaluation: EvalResult | None
     model: BaseAlgorithm
     teacher: Teacher
-
-
-def train(config: TrainConfig, *, command: str | None = None, progress: bool = True) -> TrainResult:
-    """Train a student in a teacher's curriculum; write the run folder (``teachgym.training.runs``).
-
-    Args:
-        config: The run's configuration.
-        command: The command line recorded in ``command.txt`` (default: this process's).
-        progress: Show a progress bar.
-
-    Raises:
-        ValueError: a bad config, found before training starts (nothing is written then).
-    """
-    trainer = Trainer.new(config, command=command, progress=progress)
-    try:
-        return trainer.learn()
-    finally:
-        trainer.close()
-
-
-def resume(
-    run_dir: str | Path,
-    *,
-    total_timesteps: int | None = None,
-    device: str | None = None,
-    torch_threads: int | None = None,
-    command: str | None = None,
-    progress: bool = True,
-) -> TrainResult:
-    """Continue a run from its last complete checkpoint until ``total_timesteps``.
-
-    Args:
-        run_dir: The run folder.
-        total_timesteps: New total (≥ the checkpoint's step); ``None`` keeps the config's.
-        device: Run on another device than the config's.
-        torch_threads: Override the config's ``torch_threads``.
-        command: Recorded in ``command.txt``.
-        progress: Show a progress bar.
-
-    Raises:
-        teachgym.training.runs.NotARunError: ``run_dir`` is not a run folder.
-        ValueError: the run has no complete checkpoint, or a bad override.
-    """
-    trainer = Trainer.resume(
-        run_dir,
-        total_timesteps=total_timesteps,
-        device=device,
-        torch_threads=torch_threads,
-        command=command,
-        progress=progress,
-    )
-    try:
-        return trainer.learn()
-    finally:
-        trainer.close()
 
 
 class Trainer:
