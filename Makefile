@@ -20,9 +20,8 @@ $(VENV)/.installed: pyproject.toml $(BIN)/activate
 # distance, walls and lava; writes a run folder (plots, checkpoints, eval) and prints mastery.
 DEMO_RUN = runs/demo-$(shell date +%Y%m%d-%H%M%S)
 demo: $(VENV)/.installed
-	$(BIN)/teachgym train teachgym/GridNavigation-v0 --teacher alp-gmm --algo ppo \
-		--algo-kwarg n_steps=256 --algo-kwarg batch_size=256 --n-envs 8 --steps 150000 \
-		--eval-interval 50000 --seed 0 --out $(DEMO_RUN)
+	$(BIN)/teachgym train teachgym/GridNavigation-v0 --backend batched --teacher alp-gmm \
+		--steps 1000000 --eval-interval 250000 --seed 0 --out $(DEMO_RUN)
 
 toy-demo: $(VENV)/.installed
 	$(BIN)/teachgym bench toy --teachers random alp-gmm covar-gmm riac --seeds 2 --episodes 20000 --jobs 2
