@@ -1,14 +1,10 @@
 """The batched backend end to end: run folder, evaluation on the MiniGrid-based test set,
-checkpoints, a kill and resume, ``teachgym eval`` and ``teachgym train`` with bad input."""
+checkpoints, resume, ``teachgym eval`` and ``teachgym train`` with bad input (the kill test is
+in ``test_resume_equivalence.py``)."""
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -110,45 +106,6 @@ def test_resume_continues_the_books_and_the_schedule(tmp_path: Path) -> None:
     # The package's resume picks the backend from the run folder.
     third = resume(first.run_dir, total_timesteps=1152, progress=False)
     assert third.num_timesteps == 1152 and isinstance(third.model, BatchedPPO)
-
-
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
-def test_a_killed_batched_run_resumes_from_its_last_checkpoint(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    argv = [sys.executable, "-m", "teachgym.cli", "train", ENV, "--backend", "batched"]
-    argv += ["--n-envs", "16", "--steps", "10000000", "--eval-episodes", "0"]
-    argv += ["--checkpoint-interval", "128", "--out", str(run_dir), "--no-progress"]
-    for key, value in PPO.items():
-        argv += ["--algo-kwarg", f"{key}={value}"]
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    process = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=tmp_path
-    )
-    run = RunDir(run_dir)
-    try:
-        deadline = time.monotonic() + 300  # a generous bound on a loaded machine, not a timing
-        while True:
-            latest = run.latest_checkpoint()
-            if latest is not None and latest.step >= 384:
-                break
-            if process.poll() is not None:
-                raise AssertionError(f"training exited early: {process.stderr.read()!r}")  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "no checkpoint appeared"
-            time.sleep(0.02)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=60)
-        assert process.stderr is not None
-        process.stderr.close()
-    checkpoint = run.latest_checkpoint()
-    assert checkpoint is not None and not run.final_model_file.exists()
-    saved = state_io.load(checkpoint.state_file)
-    result = resume(run_dir, total_timesteps=checkpoint.step + 256, progress=False)
-    assert result.num_timesteps == checkpoint.step + 256
-    assert result.teacher.n_updates > saved["teacher_n_updates"]
 
 
 @pytest.mark.parametrize(
