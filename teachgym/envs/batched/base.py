@@ -42,6 +42,15 @@ the ``done`` action a meaning). Everything else lives here, once:
   emptied) by that env's next reset; envs with an empty slot draw params uniformly from the
   generator. ``info["params"]`` holds each env's current episode params, on every reset and step
   (after an autoreset: the new episode's).
+- **Levels**: ``set_next_params(indices, params, level_seeds=...)`` or
+  ``reset(options={"params": ..., "level_seed": ...})`` (``-1``: no level) make an episode's
+  *layout* a function of ``(params, level seed)``: it is generated from the generator reseeded
+  with the level seed, one env at a time, and the shared stream then continues where it was, so
+  replaying a level (Jiang et al. 2021, "Prioritized Level Replay") gives the same layout
+  whatever the batch played before. What happens after the reset (the noise of the noisy
+  families) still draws from the shared stream. ``level_seed`` ``(num_envs,)`` int64 is the
+  current episodes' level seeds (``-1`` where none); a step that ends episodes adds
+  ``final_level_seed`` beside ``final_params``. Envs that never get a level pay nothing.
 - **Interface**: a ``gymnasium.vector.VectorEnv`` whose ``reset`` and ``step`` take and return
   torch tensors on the env's device (the torch-tensor interface, for on-device learners). The
   NumPy face (``numpy_vector.BatchedNumpyVectorEnv``) and the stable-baselines3 face
@@ -195,6 +204,9 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
         pending_params: ``(num_envs, dim)`` float64, the pending slot (valid where
             ``has_pending`` is true).
         has_pending: ``(num_envs,)`` bool.
+        pending_level_seed: ``(num_envs,)`` int64, the level queued with the pending params
+            (``-1``: none).
+        level_seed: ``(num_envs,)`` int64, the current episode's level seed (``-1``: none).
         episode_return: ``(num_envs,)`` float64, the current episode's undiscounted return.
     """
 
@@ -234,6 +246,10 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
         self.params = torch.zeros(n, dim, dtype=torch.float64, device=dev)
         self.pending_params = torch.zeros(n, dim, dtype=torch.float64, device=dev)
         self.has_pending = torch.zeros(n, dtype=torch.bool, device=dev)
+        self.pending_level_seed = torch.full((n,), -1, dtype=torch.long, device=dev)
+        self.level_seed = torch.full((n,), -1, dtype=torch.long, device=dev)
+        #: Whether any level seed was ever given: until then resets skip the level machinery.
+        self._levels_used = False
         self.episode_return = torch.zeros(n, dtype=torch.float64, device=dev)
         self.single_observation_space = spaces.Dict(
             {
@@ -314,8 +330,10 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
 
         Args:
             seed: Reseeds the env's generator (all envs share it: one seed, not one per env).
-            options: ``{"params": (num_envs, dim) array, "reset_mask": (num_envs,) bool}``, both
-                optional; rows of ``params`` outside the mask are ignored (but checked).
+            options: ``{"params": (num_envs, dim) array, "level_seed": (num_envs,) int,
+                "reset_mask": (num_envs,) bool}``, all optional, ``level_seed`` only with
+                ``params`` (``-1`` for an episode without a level); rows outside the mask are
+                ignored (but checked).
 
         Returns:
             ``(obs, info)``; ``info["params"]`` is the ``(num_envs, dim)`` params of every env's
@@ -326,13 +344,23 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
         """
         mask = None
         params = None
+        levels = None
         if options is not None:
-            if not isinstance(options, dict) or set(options) - {"params", "reset_mask"}:
+            known = {"params", "level_seed", "reset_mask"}
+            if not isinstance(options, dict) or set(options) - known:
                 raise ValueError(
-                    f"options may hold only 'params' and 'reset_mask'; got {options!r}"
+                    f"options may hold only 'params', 'level_seed' and 'reset_mask'; "
+                    f"got {options!r}"
                 )
             if options.get("params") is not None:
                 params = self._check_params(options["params"], self.num_envs)
+            if options.get("level_seed") is not None:
+                if params is None:
+                    raise ValueError(
+                        "reset option 'level_seed' needs 'params' beside it: a level is a pair "
+                        "(params, level seed)"
+                    )
+                levels = self._check_level_seeds(options["level_seed"], self.num_envs)
             if options.get("reset_mask") is not None:
                 mask = self._check_mask(options["reset_mask"])
         if seed is not None:
@@ -341,8 +369,17 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
             index = torch.arange(self.num_envs, device=self.device)
         else:
             index = mask.nonzero().squeeze(1)
-        self._reset_envs(index, None if params is None else params.index_select(0, index))
-        return self.observe(), {"params": self.params.clone()}
+        chosen = None if params is None else params.index_select(0, index)
+        if levels is not None:
+            self._levels_used = True
+        elif params is not None and self._levels_used:
+            levels = torch.full((self.num_envs,), -1, dtype=torch.long, device=self.device)
+        chosen_levels = None if levels is None else levels.index_select(0, index)
+        self._reset_envs(index, chosen, chosen_levels)
+        info: dict[str, Any] = {"params": self.params.clone()}
+        if self._levels_used:
+            info["level_seed"] = self.level_seed.clone()
+        return self.observe(), info
 
     def step(
         self, actions: Any
@@ -424,6 +461,8 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
             info["final_params"] = final_params
             info["final_return"] = self.episode_return.clone()
             info["final_length"] = self.step_count.clone()
+            if self._levels_used:
+                info["final_level_seed"] = self.level_seed.clone()
             reset = done.nonzero().squeeze(1)
             self._reset_envs(reset)
             fresh = self._image(
@@ -437,31 +476,42 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
                 "direction": self.agent_dir.clone(),
             }
         info["params"] = self.params.clone()
+        if self._levels_used:
+            info["level_seed"] = self.level_seed.clone()
         return obs, reward.float(), terminated, truncated, info
 
-    def set_next_params(self, indices: Any, params: Any, *, check: bool = True) -> None:
-        """Fill the pending slot of envs ``indices`` with ``params`` (one row per index).
+    def set_next_params(
+        self, indices: Any, params: Any, *, level_seeds: Any = None, check: bool = True
+    ) -> None:
+        """Fill the pending slot of envs ``indices`` with ``params`` (one row per index), and
+        with ``level_seeds`` if given (see "Levels" in the module docstring).
 
         Args:
             indices: Distinct env indices in ``[0, num_envs)``.
             params: ``(len(indices), dim)`` vectors in ``param_space`` order, within its bounds.
-            check: Validate ``indices`` and ``params`` (on the host). ``False`` is for trusted
-                callers on the hot path — a curriculum handing on a ``Teacher``'s samples, which
-                are inside the bounds by the teacher contract: ``indices`` must then be an int64
-                tensor and ``params`` a float64 tensor, both on the env's device, and nothing
-                leaves the device.
+            level_seeds: ``(len(indices),)`` integers in ``[0, 2**63 - 1]``, ``-1`` for no level;
+                ``None``: no levels.
+            check: Validate ``indices``, ``params`` and ``level_seeds`` (on the host). ``False``
+                is for trusted callers on the hot path — a curriculum handing on a ``Teacher``'s
+                samples, which are inside the bounds by the teacher contract: ``indices`` must
+                then be an int64 tensor, ``params`` a float64 tensor and ``level_seeds`` an int64
+                tensor, all on the env's device, and nothing leaves the device.
 
         Raises:
-            ValueError: naming the bad index or parameter; no slot is changed.
+            ValueError: naming the bad index, parameter or level seed; no slot is changed.
         """
-        if not check:
-            self.pending_params.index_copy_(0, indices, params)
-            self.has_pending.index_fill_(0, indices, True)
-            return
-        index = self._check_indices(indices)
-        vectors = self._check_params(params, len(index))
-        self.pending_params.index_copy_(0, index, vectors)
-        self.has_pending.index_fill_(0, index, True)
+        if check:
+            indices = self._check_indices(indices)
+            params = self._check_params(params, len(indices))
+            if level_seeds is not None:
+                level_seeds = self._check_level_seeds(level_seeds, len(indices))
+        self.pending_params.index_copy_(0, indices, params)
+        self.has_pending.index_fill_(0, indices, True)
+        if level_seeds is not None:
+            self._levels_used = True
+            self.pending_level_seed.index_copy_(0, indices, level_seeds)
+        elif self._levels_used:
+            self.pending_level_seed.index_fill_(0, indices, -1)
 
     def load_layouts(
         self,
@@ -604,9 +654,15 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
         return (lit_rows[:, None, :] & self._bit[None, :, None]) != 0
 
     # ------------------------------------------------------------------ resets
-    def _reset_envs(self, index: torch.Tensor, chosen: torch.Tensor | None = None) -> None:
+    def _reset_envs(
+        self,
+        index: torch.Tensor,
+        chosen: torch.Tensor | None = None,
+        chosen_levels: torch.Tensor | None = None,
+    ) -> None:
         """New episodes in envs ``index``: params ``chosen`` (``(k, dim)``, checked; the pending
-        slots stay), else from the pending slot or a draw; then layouts."""
+        slots stay) with levels ``chosen_levels``, else from the pending slot or a draw; then
+        layouts."""
         k = len(index)
         if k == 0:
             return
@@ -615,7 +671,7 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
             self.step_count.index_fill_(0, index, 0)
             self.episode_return.index_fill_(0, index, 0.0)
             self.carrying.index_fill_(0, index, 0)
-            self._generate(index, chosen)
+            self._generate_levels(index, chosen, chosen_levels)
             return
         drawn = self._low + torch.rand(
             k,
@@ -626,12 +682,39 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
         ) * (self._high - self._low)
         pending = self.has_pending.index_select(0, index)
         params = torch.where(pending[:, None], self.pending_params.index_select(0, index), drawn)
+        levels = None
+        if self._levels_used:
+            queued = self.pending_level_seed.index_select(0, index)
+            levels = torch.where(pending, queued, -1)
+            self.pending_level_seed.index_fill_(0, index, -1)
         self.has_pending.index_fill_(0, index, False)
         self.params.index_copy_(0, index, params)
         self.step_count.index_fill_(0, index, 0)
         self.episode_return.index_fill_(0, index, 0.0)
         self.carrying.index_fill_(0, index, 0)
-        self._generate(index, params)
+        self._generate_levels(index, params, levels)
+
+    def _generate_levels(
+        self, index: torch.Tensor, params: torch.Tensor, levels: torch.Tensor | None
+    ) -> None:
+        """``_generate`` in batch for envs without a level; one env at a time, from the generator
+        reseeded with its level seed, for each env with one (the shared stream then resumes)."""
+        if levels is None:
+            self._generate(index, params)
+            return
+        self.level_seed.index_copy_(0, index, levels)
+        seeded = levels >= 0
+        if not bool(seeded.any()):
+            self._generate(index, params)
+            return
+        plain = (~seeded).nonzero().squeeze(1)
+        if len(plain):
+            self._generate(index.index_select(0, plain), params.index_select(0, plain))
+        shared = self.generator.get_state()
+        for row in seeded.nonzero().squeeze(1).tolist():
+            self.generator.manual_seed(int(levels[row]))
+            self._generate(index[row : row + 1], params[row : row + 1])
+        self.generator.set_state(shared)
 
     # ------------------------------------------------------------------ checks
     def _check_actions(self, actions: Any) -> torch.Tensor:
@@ -708,6 +791,18 @@ class BatchedGridEnv(VectorEnv):  # type: ignore[type-arg]
             except ValueError as error:
                 raise ValueError(f"params row {row}: {error}") from None
         return torch.as_tensor(array, dtype=torch.float64, device=self.device)
+
+    def _check_level_seeds(self, seeds: Any, count: int) -> torch.Tensor:
+        """``seeds`` as a ``(count,)`` int64 tensor of level seeds, ``-1`` meaning none."""
+        tensor = self._as_int_tensor("level seeds", seeds, (count,))
+        bad = (tensor < -1).nonzero().squeeze(1)
+        if len(bad):
+            row = int(bad[0])
+            raise ValueError(
+                f"level seeds must be integers in [0, 2**63 - 1] or -1 (no level); "
+                f"got {int(tensor[row])} at row {row}"
+            )
+        return tensor
 
     def _as_int_tensor(self, name: str, value: Any, shape: Sequence[int]) -> torch.Tensor:
         array = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
