@@ -13,6 +13,8 @@ subclass writes           called by
 ``_state_dict()``         ``state_dict()`` — algorithm state as plain data
 ``_load_state_dict``      ``load_state_dict(state)``
 ``_metrics()``            ``metrics()`` — optional numbers for the logger
+``_sample_levels(n)``     ``sample_levels(n)`` — optional; levels ``(params, level seeds)``
+``_update_levels``        ``update``/``update_batch`` of a teacher that overrides it
 ========================  =================================================================
 
 Because ``update`` validates everything before calling ``_update``, a bad call raises
@@ -30,6 +32,18 @@ reference ALP-GMM does (Portelas et al. 2019). A value outside the bounds is cli
 ``sample`` all the same, with a ``SampleOutOfBoundsWarning`` (once per teacher), and fails
 ``check_teacher``: silently clipped samples pile up on the faces of the space.
 
+**Levels and per-episode statistics** (for level-replay teachers such as PLR, Jiang et al.
+2021). A teacher may choose *levels*: ``sample_levels(n)`` returns params and level seeds
+(``-1``: no level), and an env given both replays the level exactly (``docs/design.md``,
+"Levels"). A teacher that needs more than the score of each episode lists what it reads in
+``episode_statistics`` (e.g. ``("positive_value_loss",)``); ``update``/``update_batch`` then
+require ``stats={name: values}``, which the trainer fills (the batched backend's trainer does,
+see ``teachgym.training.batched``), and a curriculum that cannot fill them fails on the first
+update with a ``ValueError`` that says so. Such a teacher overrides ``_update_levels(params,
+scores, level_seeds, stats)``, which then receives every update instead of ``_update``. Teachers
+that do neither are unaffected: their ``sample_levels`` rows are their ``sample_batch`` rows
+with no level, and a level seed or statistics given to their ``update`` are ignored.
+
 Hyperparameters are written once, as in scikit-learn's estimators: the subclass's ``__init__``
 takes them as keyword arguments and stores each in the attribute of the same name
 (``self.spread = check_real("spread", spread, low=0)``); ``hyperparameters`` reads them back from
@@ -44,6 +58,7 @@ import math
 import numbers
 import warnings
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -51,6 +66,13 @@ from gymnasium import spaces
 
 from teachgym.checks import check_optional_int
 from teachgym.spaces import ParamsLike, ParamSpace
+
+#: Per-episode statistics a trainer may fill for ``Teacher.episode_statistics`` (see
+#: ``teachgym.training.batched``): the means over the episode's steps of ``max(A, 0)`` and of
+#: ``|A|``, ``A`` the learner's GAE advantage (Jiang et al. 2021, "Prioritized Level Replay").
+EPISODE_STATISTICS = ("positive_value_loss", "l1_value_loss")
+#: The largest level seed (levels fit an int64 on every path).
+MAX_LEVEL_SEED = 2**63 - 1
 
 STATE_FORMAT_VERSION = 1
 
@@ -88,6 +110,9 @@ class Teacher(ABC):
 
     #: Name in the teacher registry; set by ``teachgym.teachers.register``.
     registry_name: ClassVar[str | None] = None
+    #: Per-episode statistics ``update``/``update_batch`` must be given beyond the score (names
+    #: from ``EPISODE_STATISTICS``); empty for teachers that read scores only.
+    episode_statistics: tuple[str, ...] = ()
 
     def __init__(self, param_space: ParamSpace | spaces.Box, *, seed: int | None = None) -> None:
         self.param_space = ParamSpace.coerce(param_space)
@@ -188,45 +213,116 @@ class Teacher(ABC):
                 )
         return self.param_space.clip(rows)
 
+    def sample_levels(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The next ``n`` episodes as levels: ``(params, level_seeds)``, ``(n, dim)`` float64
+        and ``(n,)`` int64 (``-1``: no level, the env draws the layout itself).
+
+        A teacher without levels returns its ``sample_batch(n)`` rows and ``-1`` everywhere.
+
+        Raises:
+            ValueError: ``n`` is not an integer ≥ 0.
+            RuntimeError: ``_sample_levels`` returned arrays of the wrong shape, a non-finite
+                value or a seed outside ``[-1, 2**63 - 1]``.
+        """
+        self._check_initialised()
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"n must be an integer >= 0 (the number of samples); got {n!r}")
+        count = int(n)
+        if count == 0:
+            return np.empty((0, self.param_space.dim)), np.empty(0, dtype=np.int64)
+        if type(self)._sample_levels is Teacher._sample_levels:
+            return self.sample_batch(count), np.full(count, -1, dtype=np.int64)
+        start = self.n_samples
+        rows, seeds = self._sample_levels(count)
+        rows = np.asarray(rows, dtype=np.float64)
+        seeds = np.asarray(seeds)
+        if (
+            rows.shape != (count, self.param_space.dim)
+            or not np.isfinite(rows).all()
+            or seeds.shape != (count,)
+            or seeds.dtype.kind not in "iu"
+            or (seeds < -1).any()
+        ):
+            raise RuntimeError(
+                f"{type(self).__name__}._sample_levels({count}) returned params of shape "
+                f"{rows.shape} and seeds {seeds!r}; expected ({count}, {self.param_space.dim}) "
+                f"finite values and {count} integer seeds in [-1, 2**63 - 1]"
+            )
+        self.n_samples = start + count
+        return self.param_space.clip(rows), seeds.astype(np.int64)
+
     def sample_dict(self) -> dict[str, float]:
         """``sample()`` as a ``{name: value}`` dict."""
         return self.param_space.to_dict(self.sample())
 
-    def update(self, params: ParamsLike, score: float) -> None:
+    def update(
+        self,
+        params: ParamsLike,
+        score: float,
+        *,
+        level_seed: int | None = None,
+        stats: Mapping[str, float] | None = None,
+    ) -> None:
         """Tell the teacher the normalised return ``score`` of an episode run with ``params``.
 
         Args:
             params: The episode's parameters, as a vector or a (partial) dict.
             score: The episode's return normalised by the env's return range (about [0, 1]).
+            level_seed: The episode's level seed, if it played one (see "Levels" above).
+            stats: ``{name: value}`` with every name in ``episode_statistics``.
 
         Raises:
-            ValueError: ``params`` is invalid for the space or ``score`` is not a finite
-                number; the teacher's state is left untouched.
+            ValueError: ``params`` is invalid for the space, ``score`` is not a finite number,
+                ``level_seed`` is not an integer in ``[-1, 2**63 - 1]`` or a statistic the
+                teacher reads is missing or not finite; the teacher's state is left untouched.
         """
         self._check_initialised()
         vector = self.param_space.to_vector(params)
-        self._update(vector, check_score(score))
+        value = check_score(score)
+        seed = _seed_array(-1 if level_seed is None else [level_seed], 1)
+        columns = self._check_stats(
+            None if stats is None else {k: [v] for k, v in dict(stats).items()}, 1
+        )
+        if self._reads_levels():
+            self._update_levels(vector[None, :], np.array([value]), seed, columns)
+        else:
+            self._update(vector, value)
         self.n_updates += 1
 
-    def update_batch(self, params: Any, scores: Any) -> None:
+    def update_batch(
+        self,
+        params: Any,
+        scores: Any,
+        *,
+        level_seeds: Any = None,
+        stats: Mapping[str, Any] | None = None,
+    ) -> None:
         """Tell the teacher the results of ``m`` episodes, as ``m`` calls of ``update`` would.
 
         Args:
             params: ``(m, dim)`` array-like; row ``i`` is episode ``i``'s parameter vector, in
                 ``param_space`` order.
             scores: ``(m,)`` array-like of the episodes' normalised returns.
+            level_seeds: ``(m,)`` integers (``-1``: no level), or ``None``: no levels.
+            stats: ``{name: (m,) values}`` with every name in ``episode_statistics``.
 
         Raises:
-            ValueError: a wrong shape, a row outside the space or not finite, or a score that
-                is not a finite number, naming the row; every row is checked before any is
-                applied, so the teacher's state is left untouched.
+            ValueError: a wrong shape, a row outside the space or not finite, a score that is
+                not a finite number, a bad level seed or a missing or non-finite statistic,
+                naming the row; every row is checked before any is applied, so the teacher's
+                state is left untouched.
         """
         self._check_initialised()
         vectors, values = self._check_batch(params, scores)
+        seeds = _seed_array(-1 if level_seeds is None else level_seeds, len(values))
+        columns = self._check_stats(stats, len(values))
         if not len(values):
             return
         start = self.n_updates
-        self._update_batch(vectors, values)
+        if self._reads_levels():
+            self._update_levels(vectors, values, seeds, columns)
+        else:
+            self._update_batch(vectors, values)
         self.n_updates = start + len(values)
 
     def metrics(self) -> dict[str, float]:
@@ -311,6 +407,27 @@ class Teacher(ABC):
             self.n_samples += 1
         return rows
 
+    def _sample_levels(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return ``n`` ≥ 1 levels: ``(n, dim)`` params and ``(n,)`` int64 seeds (``-1``: no
+        level). Override to choose levels; ``sample``/``sample_batch`` should then give the same
+        params as this does (without the seeds)."""
+        return self._sample_batch(n), np.full(n, -1, dtype=np.int64)
+
+    def _update_levels(
+        self,
+        params: np.ndarray,
+        scores: np.ndarray,
+        level_seeds: np.ndarray,
+        stats: dict[str, np.ndarray],
+    ) -> None:
+        """Learn from ``m`` ≥ 1 validated episodes with their level seeds (``(m,)`` int64,
+        ``-1``: none) and the statistics in ``episode_statistics`` (``{name: (m,)}`` float64).
+
+        A teacher that overrides this gets every ``update`` and ``update_batch`` here (not in
+        ``_update``/``_update_batch``); ``self.n_updates`` is the count before the batch.
+        """
+        raise NotImplementedError
+
     def _update_batch(self, params: np.ndarray, scores: np.ndarray) -> None:
         """Learn from ``m`` ≥ 1 validated episodes (``(m, dim)`` and ``(m,)`` float64), with
         the same result as ``_update`` on each row in order.
@@ -336,6 +453,35 @@ class Teacher(ABC):
         return {}
 
     # ------------------------------------------------------------------ helpers
+    def _reads_levels(self) -> bool:
+        return type(self)._update_levels is not Teacher._update_levels
+
+    def _check_stats(self, stats: Mapping[str, Any] | None, count: int) -> dict[str, np.ndarray]:
+        """The statistics the teacher reads, as ``{name: (count,) float64}``, or the
+        ``ValueError`` naming the missing or bad one (other names are ignored)."""
+        needed = self.episode_statistics
+        if not needed:
+            return {}
+        if stats is None or not all(name in stats for name in needed):
+            have = [] if stats is None else sorted(stats)
+            raise ValueError(
+                f"{type(self).__name__} reads the per-episode statistics {list(needed)} beside "
+                f"the score; got {have}. The batched backend's trainer fills them "
+                "(teachgym train --backend batched); a curriculum that only sees returns cannot"
+            )
+        columns = {}
+        for name in needed:
+            try:
+                column = np.array(stats[name], dtype=np.float64).reshape(-1)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"statistic {name!r} must be {count} numbers; got {stats[name]!r}"
+                ) from None
+            if column.shape != (count,) or not np.isfinite(column).all():
+                raise ValueError(f"statistic {name!r} must be {count} finite numbers; got {column}")
+            columns[name] = column
+        return columns
+
     def _check_initialised(self) -> None:
         """Name a skipped ``super().__init__`` instead of failing on the first missing
         attribute (``rng``, ``n_samples`` …) somewhere inside."""
@@ -478,6 +624,20 @@ def _rows_out_of_bounds(rows: np.ndarray, space: ParamSpace) -> np.ndarray:
     """Mask of the rows of ``rows`` with a value outside ``space`` (see ``out_of_bounds``)."""
     slack = _BOUNDS_TOLERANCE * (space.high - space.low)
     return ((rows < space.low - slack) | (rows > space.high + slack)).any(axis=1)
+
+
+def _seed_array(seeds: Any, count: int) -> np.ndarray:
+    """Level seeds as a ``(count,)`` int64 array (``-1`` broadcast), or the ``ValueError``."""
+    if isinstance(seeds, int) and not isinstance(seeds, bool) and seeds == -1:
+        return np.full(count, -1, dtype=np.int64)
+    array = np.asarray(seeds)
+    if array.dtype == np.bool_ or array.dtype.kind not in "iu" or array.shape != (count,):
+        raise ValueError(
+            f"level seeds must be {count} integers in [-1, 2**63 - 1] (-1: no level); got {seeds!r}"
+        )
+    if (array < -1).any() or (array.dtype.kind == "u" and (array > MAX_LEVEL_SEED).any()):
+        raise ValueError(f"level seeds must be integers in [-1, 2**63 - 1]; got {seeds!r}")
+    return array.astype(np.int64)
 
 
 def _score_array(scores: Any) -> np.ndarray:

@@ -14,7 +14,12 @@ raises ``AssertionError`` naming the first broken promise and how to keep it:
    ``ValueError`` and leaves the state exactly as it was;
 5. the batch API agrees with the one-at-a-time one: ``sample_batch(n)`` gives the rows of ``n``
    calls of ``sample()`` and ``update_batch`` the state of one ``update`` per row (a teacher
-   that overrides ``_sample_batch`` or ``_update_batch`` must keep this).
+   that overrides ``_sample_batch`` or ``_update_batch`` must keep this);
+6. ``sample_levels(n)`` gives the params ``sample_batch(n)`` would, with seeds in
+   ``[-1, 2**63 - 1]``, and updates with level seeds are deterministic like the rest.
+
+A teacher that reads per-episode statistics (``episode_statistics``) is given synthetic ones
+beside each score (the score itself), and must reject an update without them (step 4).
 """
 
 from __future__ import annotations
@@ -36,6 +41,11 @@ def synthetic_score(unit_params: np.ndarray, episode: int) -> float:
     return 0.5 + 0.5 * float(np.sin(phase))
 
 
+def _stats(teacher: Teacher, score: float) -> dict[str, float] | None:
+    """Synthetic values of the statistics ``teacher`` reads (``None`` if it reads none)."""
+    return {name: score for name in teacher.episode_statistics} or None
+
+
 def _fresh(teacher: Teacher, seed: int) -> Teacher:
     return type(teacher)(teacher.param_space, seed=seed, **teacher.hyperparameters)
 
@@ -54,7 +64,7 @@ def _run(teacher: Teacher, episodes: int, offset: int = 0) -> np.ndarray:
                 params = teacher.sample()
                 samples[i] = params
                 score = synthetic_score(teacher.param_space.normalize(params), offset + i)
-                teacher.update(params, score)
+                teacher.update(params, score, stats=_stats(teacher, score))
         except SampleOutOfBoundsWarning as warning:
             raise AssertionError(str(warning)) from None
     return samples
@@ -79,10 +89,11 @@ def _run_chunks(teacher: Teacher, episodes: int, chunk: int, *, batched: bool) -
                     for i, params in enumerate(rows)
                 ]
                 if batched:
-                    teacher.update_batch(rows, np.asarray(scores))
+                    stats = {name: np.asarray(scores) for name in teacher.episode_statistics}
+                    teacher.update_batch(rows, np.asarray(scores), stats=stats or None)
                 else:
                     for params, score in zip(rows, scores, strict=True):
-                        teacher.update(params, score)
+                        teacher.update(params, score, stats=_stats(teacher, score))
         except SampleOutOfBoundsWarning as warning:
             raise AssertionError(str(warning)) from None
     return samples
@@ -170,7 +181,7 @@ def check_teacher(teacher: Teacher, episodes: int = 600, seed: int = 12345) -> N
     ]
     for params, score in bad_calls:
         try:
-            probe.update(params, score)
+            probe.update(params, score, stats=_stats(probe, 0.5))
         except ValueError:
             pass
         else:
@@ -178,6 +189,21 @@ def check_teacher(teacher: Teacher, episodes: int = 600, seed: int = 12345) -> N
         assert _states_equal(before, probe.state_dict()), (
             f"the rejected update({params!r}, {score!r}) changed the teacher's state"
         )
+    for name in probe.episode_statistics:
+        partial = {other: 0.5 for other in probe.episode_statistics if other != name}
+        for stats in (partial, {**partial, name: float("nan")}):
+            try:
+                probe.update(good, 0.5, stats=stats)
+            except ValueError:
+                pass
+            else:
+                raise AssertionError(
+                    f"update with statistics {stats} was accepted; {type(probe).__name__} reads "
+                    f"{name!r}, so expected ValueError"
+                )
+            assert _states_equal(before, probe.state_dict()), (
+                f"the rejected update with statistics {stats} changed the teacher's state"
+            )
 
     # 5: the batch API is the one-at-a-time API, row for row, for the same interleaving of
     # samples and updates (chunks of 7, which straddle the refits).
@@ -192,3 +218,45 @@ def check_teacher(teacher: Teacher, episodes: int = 600, seed: int = 12345) -> N
     assert _states_equal(one_at_a_time.state_dict(), batched.state_dict()), (
         "update_batch left another state than one update per row"
     )
+
+    # 6: levels. sample_levels' params are sample_batch's; seeds are in range; a run that
+    # updates with the level seeds it was given is deterministic and survives a state round trip.
+    as_batch, as_levels = _fresh(teacher, seed), _fresh(teacher, seed)
+    _run_levels(as_batch, half)
+    _run_levels(as_levels, half)
+    rows = as_batch.sample_batch(13)
+    level_rows, seeds = as_levels.sample_levels(13)
+    assert np.array_equal(rows, level_rows), "sample_levels gave other params than sample_batch"
+    assert seeds.dtype == np.int64 and (seeds >= -1).all(), f"bad level seeds {seeds!r}"
+    first_run = _fresh(teacher, seed)
+    first_levels = _run_levels(first_run, half)
+    second_levels = _run_levels(_fresh(teacher, seed), half)
+    assert all(np.array_equal(a, b) for a, b in zip(first_levels, second_levels, strict=True)), (
+        "the same seed and scores gave different levels"
+    )
+    copy = _fresh(teacher, seed + 3)
+    copy.load_state_dict(first_run.state_dict())
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(_run_levels(first_run, 50), _run_levels(copy, 50), strict=True)
+    ), "load_state_dict did not continue the saved teacher's levels"
+
+
+def _run_levels(teacher: Teacher, episodes: int, chunk: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """Like ``_run_chunks(batched=True)`` through ``sample_levels``, updating with the seeds."""
+    all_rows, all_seeds = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SampleOutOfBoundsWarning)
+        for begin in range(0, episodes, chunk):
+            rows, seeds = teacher.sample_levels(min(chunk, episodes - begin))
+            scores = np.array(
+                [
+                    synthetic_score(teacher.param_space.normalize(params), begin + i)
+                    for i, params in enumerate(rows)
+                ]
+            )
+            stats = {name: scores for name in teacher.episode_statistics}
+            teacher.update_batch(rows, scores, level_seeds=seeds, stats=stats or None)
+            all_rows.append(rows)
+            all_seeds.append(seeds)
+    return np.concatenate(all_rows), np.concatenate(all_seeds)
